@@ -1,0 +1,223 @@
+//! YACE's command line: the same flags, spelled with one dash or two, the same defaults, and
+//! the `verify-config` and `version` subcommands. [`run`] wires the parts together; `main`
+//! only turns its result into an exit code.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use prometheus_client::registry::Registry;
+
+use crate::scheduler::Scheduler;
+use crate::snapshot::{Latest, SnapshotCollector};
+use crate::{Error, config, server};
+
+#[derive(Debug, Parser)]
+#[command(name = "exporter", version, about = "CloudWatch metrics for Prometheus, a drop-in replacement for YACE")]
+pub struct Cli {
+    /// Address to serve /metrics on; `:5000` means every interface.
+    #[arg(long = "listen-address", env = "listen-address", default_value = ":5000")]
+    pub listen_address: String,
+    /// The YACE configuration file.
+    #[arg(long = "config.file", env = "config.file", default_value = "config.yml")]
+    pub config_file: PathBuf,
+    /// Seconds between two scrapes of CloudWatch.
+    #[arg(long = "scraping-interval", env = "scraping-interval", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub scraping_interval: u64,
+    /// Queries per GetMetricData call (at most 500, the AWS limit).
+    #[arg(long = "metrics-per-query", env = "metrics-per-query", default_value_t = 500,
+          value_parser = clap::value_parser!(u16).range(1..=500))]
+    pub metrics_per_query: u16,
+    /// Spell label names derived from dimensions and tags in snake case.
+    #[arg(long = "labels-snake-case", num_args = 0..=1, default_value_t = false,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub labels_snake_case: bool,
+    /// Least severe log level written.
+    #[arg(long = "log.level", value_enum, default_value = "info")]
+    pub log_level: LogLevel,
+    /// Log line format.
+    #[arg(long = "log.format", value_enum, default_value = "json")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and validate the configuration file, then exit (0 when it is valid).
+    #[command(visible_alias = "vc")]
+    VerifyConfig {
+        #[arg(long = "config.file")]
+        config_file: Option<PathBuf>,
+    },
+    /// Print the version and exit.
+    #[command(visible_alias = "v")]
+    Version,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+impl Cli {
+    /// Parses YACE-style arguments: `-config.file x` is read as `--config.file x`.
+    pub fn parse_yace_style(args: impl IntoIterator<Item = OsString>) -> Self {
+        Cli::parse_from(args.into_iter().enumerate().map(|(position, arg)| {
+            match arg.to_str() {
+                Some(flag)
+                    if position > 0
+                        && flag.len() > 2
+                        && flag.starts_with('-')
+                        && !flag.starts_with("--") =>
+                {
+                    OsString::from(format!("-{flag}"))
+                }
+                _ => arg,
+            }
+        }))
+    }
+}
+
+/// Runs what the command line asks for.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Some(Command::Version) => {
+            println!("exporter {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Some(Command::VerifyConfig { ref config_file }) => {
+            let path = config_file.as_ref().unwrap_or(&cli.config_file);
+            load_config(path)?;
+            println!("{}: the configuration is valid", path.display());
+            Ok(())
+        }
+        None => serve(cli).await,
+    }
+}
+
+fn load_config(path: &std::path::Path) -> Result<config::Config, Error> {
+    let loaded = config::load(path)?;
+    for warning in &loaded.warnings {
+        tracing::warn!(file = %path.display(), "{warning}");
+    }
+    Ok(loaded.config)
+}
+
+async fn serve(cli: Cli) -> Result<(), Error> {
+    let config = load_config(&cli.config_file)?;
+    let listener = server::bind(&cli.listen_address).await?;
+    tracing::info!(address = %cli.listen_address, config = %cli.config_file.display(), "serving /metrics");
+
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .load()
+        .await;
+    let scheduler = Arc::new(Scheduler::new(
+        config,
+        &sdk,
+        cli.metrics_per_query.into(),
+        cli.labels_snake_case,
+    ));
+    let latest = Arc::new(Latest::default());
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(SnapshotCollector(latest.clone())));
+
+    let interval = Duration::from_secs(cli.scraping_interval);
+    tokio::select! {
+        () = scheduler.run(latest, interval) => {}
+        () = server::serve(listener, Arc::new(registry)) => {}
+        () = shutdown() => tracing::info!("shutting down"),
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Installs the log subscriber the flags ask for; logs go to stderr.
+pub fn init_logging(level: LogLevel, format: LogFormat) {
+    let level = match level {
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Error => tracing::Level::ERROR,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Logfmt => builder.with_ansi(false).init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::parse_yace_style(
+            std::iter::once("exporter")
+                .chain(args.iter().copied())
+                .map(OsString::from),
+        )
+    }
+
+    #[test]
+    fn defaults_are_yace_defaults() {
+        let cli = parse(&[]);
+        assert_eq!(cli.listen_address, ":5000");
+        assert_eq!(cli.config_file, PathBuf::from("config.yml"));
+        assert_eq!(cli.scraping_interval, 300);
+        assert_eq!(cli.metrics_per_query, 500);
+        assert!(!cli.labels_snake_case);
+    }
+
+    #[test]
+    fn single_and_double_dash_flags_are_both_read() {
+        let cli = parse(&[
+            "-config.file",
+            "a.yml",
+            "--listen-address=127.0.0.1:9",
+            "-scraping-interval=60",
+            "-labels-snake-case",
+        ]);
+        assert_eq!(cli.config_file, PathBuf::from("a.yml"));
+        assert_eq!(cli.listen_address, "127.0.0.1:9");
+        assert_eq!(cli.scraping_interval, 60);
+        assert!(cli.labels_snake_case);
+    }
+
+    #[test]
+    fn verify_config_takes_its_own_config_flag() {
+        let cli = parse(&["vc", "-config.file", "b.yml"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::VerifyConfig { config_file: Some(ref path) }) if path == &PathBuf::from("b.yml")
+        ));
+    }
+}

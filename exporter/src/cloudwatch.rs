@@ -1,0 +1,158 @@
+//! The narrow seam between the exporter and Amazon CloudWatch. Scrape logic sees only the
+//! [`CloudWatch`] trait and the plain types here; [`Client`] is the one place that names
+//! `aws_sdk_cloudwatch`, so the SDK pin in the workspace `Cargo.toml` (kept for the local
+//! emulator's sake) is a one-line change. Batching and pagination live inside the adapter.
+
+use std::time::SystemTime;
+
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+
+use crate::Error;
+
+/// The most queries one GetMetricData call may carry (an AWS limit).
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+
+/// One metric and statistic to fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    /// Seconds per datapoint.
+    pub period: u32,
+    pub statistic: String,
+}
+
+/// The time range asked for, start inclusive, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub start: SystemTime,
+    pub end: SystemTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Datapoint {
+    pub timestamp: SystemTime,
+    pub value: f64,
+}
+
+/// What the scraper needs from CloudWatch.
+pub trait CloudWatch: Send + Sync {
+    /// Fetches every query over `window`. The answer has one entry per query, in query order,
+    /// each holding that query's datapoints newest first (empty when CloudWatch has none).
+    fn get_metric_data(
+        &self,
+        queries: &[Query],
+        window: Window,
+    ) -> impl Future<Output = Result<Vec<Vec<Datapoint>>, Error>> + Send;
+}
+
+/// [`CloudWatch`] over the AWS SDK, for one region.
+#[derive(Debug, Clone)]
+pub struct Client {
+    sdk: aws_sdk_cloudwatch::Client,
+    queries_per_call: usize,
+}
+
+impl Client {
+    /// A client for `region`; `queries_per_call` is YACE's `-metrics-per-query`, capped at the
+    /// AWS limit.
+    pub fn new(shared: &aws_config::SdkConfig, region: &str, queries_per_call: usize) -> Self {
+        let config = aws_sdk_cloudwatch::config::Builder::from(shared)
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
+        Client {
+            sdk: aws_sdk_cloudwatch::Client::from_conf(config),
+            queries_per_call: queries_per_call.clamp(1, MAX_QUERIES_PER_CALL),
+        }
+    }
+
+    async fn fetch_batch(
+        &self,
+        queries: &[Query],
+        window: Window,
+        answers: &mut [Vec<Datapoint>],
+    ) -> Result<(), Error> {
+        let request = self
+            .sdk
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries.iter().enumerate().map(to_sdk).collect()))
+            .start_time(DateTime::from(window.start))
+            .end_time(DateTime::from(window.end))
+            .scan_by(ScanBy::TimestampDescending);
+        let mut next_token = None;
+        loop {
+            let page = request
+                .clone()
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| Error::aws("GetMetricData", error))?;
+            for result in page.metric_data_results() {
+                // Ids are `id_<index in batch>`, the scheme YACE uses too.
+                let Some(index) = result
+                    .id()
+                    .and_then(|id| id.strip_prefix("id_"))
+                    .and_then(|index| index.parse::<usize>().ok())
+                    .filter(|&index| index < answers.len())
+                else {
+                    continue;
+                };
+                let points = result.timestamps().iter().zip(result.values());
+                answers[index].extend(points.filter_map(|(timestamp, &value)| {
+                    let timestamp = SystemTime::try_from(*timestamp).ok()?;
+                    Some(Datapoint { timestamp, value })
+                }));
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn to_sdk((index, query): (usize, &Query)) -> MetricDataQuery {
+    let dimensions = query
+        .dimensions
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+        .collect();
+    let metric = Metric::builder()
+        .namespace(&query.namespace)
+        .metric_name(&query.metric)
+        .set_dimensions(Some(dimensions))
+        .build();
+    let stat = MetricStat::builder()
+        .metric(metric)
+        .period(i32::try_from(query.period).unwrap_or(i32::MAX))
+        .stat(&query.statistic)
+        .build();
+    MetricDataQuery::builder()
+        .id(format!("id_{index}"))
+        .metric_stat(stat)
+        .return_data(true)
+        .build()
+}
+
+impl CloudWatch for Client {
+    async fn get_metric_data(
+        &self,
+        queries: &[Query],
+        window: Window,
+    ) -> Result<Vec<Vec<Datapoint>>, Error> {
+        let mut answers = vec![Vec::new(); queries.len()];
+        for (batch, answers) in queries
+            .chunks(self.queries_per_call)
+            .zip(answers.chunks_mut(self.queries_per_call))
+        {
+            self.fetch_batch(batch, window, answers).await?;
+        }
+        for points in &mut answers {
+            // Pages may interleave; keep the promise of newest first.
+            points.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        }
+        Ok(answers)
+    }
+}

@@ -1,0 +1,19 @@
+//! A drop-in replacement for YACE (yet-another-cloudwatch-exporter): reads YACE's configuration,
+//! polls CloudWatch in the background and serves the last complete scrape on `/metrics` under
+//! YACE's exact series names and labels, so existing queries and dashboards keep working.
+//!
+//! The flow is config -> scrape -> snapshot -> HTTP: [`config`] validates the file once,
+//! [`scrape`] turns jobs into CloudWatch queries and the answers into series, [`snapshot`]
+//! freezes a scrape for encoding, [`server`] only ever encodes the latest snapshot.
+
+pub mod cli;
+pub mod cloudwatch;
+pub mod config;
+pub mod error;
+pub mod naming;
+pub mod scheduler;
+pub mod scrape;
+pub mod server;
+pub mod snapshot;
+
+pub use error::Error;

@@ -1,0 +1,238 @@
+//! One scrape: every job in every region, turned into CloudWatch queries and the answers into
+//! [`Series`]. This module decides values and labels; it calls AWS only through the
+//! [`CloudWatch`] trait and receives the account id from its caller, so it is tested with fakes.
+//!
+//! Static jobs follow YACE's GetMetricStatistics semantics on top of GetMetricData (cheaper,
+//! batchable): the window is `[now - length, now)` with no rounding, the newest datapoint wins,
+//! except `Average`, which is the mean of every datapoint in the window, and a metric without
+//! datapoints has no series at all.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use crate::Error;
+use crate::cloudwatch::{CloudWatch, Datapoint, Query, Window};
+use crate::config::StaticJob;
+use crate::naming;
+
+/// One sample to expose: a gauge, as every YACE series is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+}
+
+/// Where a job runs and how its labels are spelled.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub region: &'a str,
+    pub account_id: &'a str,
+    /// YACE's `-labels-snake-case`.
+    pub snake_case: bool,
+}
+
+/// Scrapes one static job in one region.
+pub async fn static_job(
+    job: &StaticJob,
+    context: Context<'_>,
+    cloudwatch: &impl CloudWatch,
+    now: SystemTime,
+) -> Result<Vec<Series>, Error> {
+    // One GetMetricData call per distinct length: a call carries a single time window.
+    let mut by_length: BTreeMap<u32, Vec<Query>> = BTreeMap::new();
+    for metric in &job.metrics {
+        for statistic in &metric.statistics {
+            by_length.entry(metric.length).or_default().push(Query {
+                namespace: job.namespace.clone(),
+                metric: metric.name.clone(),
+                dimensions: job.dimensions.clone(),
+                period: metric.period,
+                statistic: statistic.clone(),
+            });
+        }
+    }
+
+    let labels = static_labels(job, context);
+    let mut series = Vec::new();
+    for (length, queries) in by_length {
+        let window = Window {
+            start: now - Duration::from_secs(length.into()),
+            end: now,
+        };
+        let answers = cloudwatch.get_metric_data(&queries, window).await?;
+        for (query, points) in queries.iter().zip(answers) {
+            if let Some(value) = static_value(&query.statistic, &points) {
+                series.push(Series {
+                    name: naming::metric_name(&query.namespace, &query.metric, &query.statistic),
+                    labels: labels.clone(),
+                    value,
+                });
+            }
+        }
+    }
+    Ok(series)
+}
+
+/// The value YACE's static jobs report for `statistic`, given datapoints newest first.
+fn static_value(statistic: &str, points: &[Datapoint]) -> Option<f64> {
+    if statistic == "Average" && !points.is_empty() {
+        let sum: f64 = points.iter().map(|point| point.value).sum();
+        return Some(sum / points.len() as f64);
+    }
+    points.first().map(|point| point.value)
+}
+
+fn static_labels(job: &StaticJob, context: Context<'_>) -> Vec<(String, String)> {
+    let mut labels = vec![
+        ("name".to_owned(), job.name.clone()),
+        ("region".to_owned(), context.region.to_owned()),
+        ("account_id".to_owned(), context.account_id.to_owned()),
+    ];
+    let dimensions = job.dimensions.iter().filter_map(|(name, value)| {
+        Some((naming::dimension_label(name, context.snake_case)?, value.clone()))
+    });
+    let tags = job.custom_tags.iter().filter_map(|(key, value)| {
+        Some((naming::custom_tag_label(key, context.snake_case)?, value.clone()))
+    });
+    labels.extend(dimensions.chain(tags));
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::config::Metric;
+
+    /// Answers every query with the datapoints given for its statistic, and records the calls.
+    struct Fake {
+        points: Vec<(&'static str, Vec<f64>)>,
+        calls: Mutex<Vec<(usize, Window)>>,
+    }
+
+    impl CloudWatch for Fake {
+        async fn get_metric_data(
+            &self,
+            queries: &[Query],
+            window: Window,
+        ) -> Result<Vec<Vec<Datapoint>>, Error> {
+            self.calls.lock().unwrap().push((queries.len(), window));
+            Ok(queries
+                .iter()
+                .map(|query| {
+                    let values = self
+                        .points
+                        .iter()
+                        .find(|(statistic, _)| *statistic == query.statistic)
+                        .map(|(_, values)| values.clone())
+                        .unwrap_or_default();
+                    values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(age, value)| Datapoint {
+                            timestamp: window.end - Duration::from_secs(60 * age as u64),
+                            value,
+                        })
+                        .collect()
+                })
+                .collect())
+        }
+    }
+
+    fn lambda_job() -> StaticJob {
+        let metric = |name: &str, statistics: &[&str], length| Metric {
+            name: name.into(),
+            statistics: statistics.iter().map(|s| s.to_string()).collect(),
+            period: 60,
+            length,
+        };
+        StaticJob {
+            name: "image-processor".into(),
+            namespace: "AWS/Lambda".into(),
+            regions: vec!["eu-west-1".into()],
+            custom_tags: vec![("team".into(), "media".into())],
+            dimensions: vec![("FunctionName".into(), "image-processor-dev-processor".into())],
+            metrics: vec![
+                metric("Invocations", &["Sum"], 60),
+                metric("Duration", &["Average", "Maximum"], 180),
+                metric("Errors", &["Minimum"], 60),
+            ],
+        }
+    }
+
+    const CONTEXT: Context = Context {
+        region: "eu-west-1",
+        account_id: "123456789012",
+        snake_case: false,
+    };
+
+    #[tokio::test]
+    async fn static_series_carry_yace_names_and_labels() {
+        let fake = Fake {
+            points: vec![
+                ("Sum", vec![7.0, 3.0]),
+                ("Average", vec![100.0, 200.0, 600.0]),
+                ("Maximum", vec![250.0, 900.0]),
+            ],
+            calls: Mutex::default(),
+        };
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let series = static_job(&lambda_job(), CONTEXT, &fake, now)
+            .await
+            .unwrap();
+
+        let labels: Vec<(String, String)> = [
+            ("name", "image-processor"),
+            ("region", "eu-west-1"),
+            ("account_id", "123456789012"),
+            ("dimension_FunctionName", "image-processor-dev-processor"),
+            ("custom_tag_team", "media"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let got: Vec<(&str, f64)> = series.iter().map(|s| (s.name.as_str(), s.value)).collect();
+        // Newest datapoint, except Average: the mean of the window. Errors has no datapoints
+        // and so no series.
+        assert_eq!(
+            got,
+            [
+                ("aws_lambda_invocations_sum", 7.0),
+                ("aws_lambda_duration_average", 300.0),
+                ("aws_lambda_duration_maximum", 250.0),
+            ]
+        );
+        assert!(series.iter().all(|s| s.labels == labels));
+
+        // One call per distinct length, each window ending now and reaching back `length`.
+        let calls = fake.calls.lock().unwrap();
+        let windows: Vec<(usize, u64)> = calls
+            .iter()
+            .map(|(count, w)| (*count, w.end.duration_since(w.start).unwrap().as_secs()))
+            .collect();
+        assert_eq!(windows, [(2, 60), (2, 180)]);
+        assert!(calls.iter().all(|(_, w)| w.end == now));
+    }
+
+    #[tokio::test]
+    async fn snake_case_labels_apply_to_dimensions_and_tags() {
+        let fake = Fake {
+            points: vec![("Sum", vec![1.0])],
+            calls: Mutex::default(),
+        };
+        let context = Context {
+            snake_case: true,
+            ..CONTEXT
+        };
+        let series = static_job(&lambda_job(), context, &fake, SystemTime::now())
+            .await
+            .unwrap();
+        let names: Vec<&str> = series[0].labels.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["name", "region", "account_id", "dimension_function_name", "custom_tag_team"]
+        );
+    }
+}
