@@ -11,7 +11,6 @@ async fn main() -> ExitCode {
     match cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "exiting");
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
