@@ -1,1 +1,123 @@
-//! placeholder
+//! The local stack that the README's run command and the end-to-end tests share: the AWS
+//! emulator (moto server), the exporter and a real Prometheus, each a child process on a free
+//! loopback port, each stopped when its handle is dropped (and by the kernel if this process
+//! dies first). Nothing here is mocked; it only starts, feeds and queries the real programs.
+//!
+//! The programs come from `scripts/setup.sh`: moto in the git-ignored `.venv/`, Prometheus from
+//! Debian's package. `MOTO_SERVER` and `PROMETHEUS` override where they are looked for.
+
+pub mod exporter;
+pub mod lambda;
+pub mod moto;
+pub mod process;
+pub mod promtool;
+pub mod prometheus;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use exporter::Exporter;
+pub use moto::Moto;
+pub use prometheus::Prometheus;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{what} not found at {path}; `scripts/test` or `scripts/run` installs it")]
+    Missing { what: &'static str, path: PathBuf },
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{what} did not happen within {seconds} s{}", log_tail(log))]
+    Timeout {
+        what: String,
+        seconds: u64,
+        log: String,
+    },
+    #[error("{process} exited early ({status}){}", log_tail(log))]
+    Exited {
+        process: &'static str,
+        status: std::process::ExitStatus,
+        log: String,
+    },
+    #[error("HTTP request to {url} failed: {message}")]
+    Http { url: String, message: String },
+    #[error("{0}")]
+    Aws(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+fn log_tail(log: &str) -> String {
+    if log.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    format!("; its log ends with:\n{tail}")
+}
+
+/// The workspace root, where `.venv/` lives.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// A loopback port that was free a moment ago. `preferred` is taken when it is free, so the
+/// run command can print familiar URLs.
+pub fn free_port(preferred: Option<u16>) -> Result<u16, Error> {
+    if let Some(port) = preferred
+        && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+    {
+        return Ok(port);
+    }
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout`.
+pub fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Result<Option<T>, Error>,
+) -> Result<T, Error> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check()? {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Timeout {
+                what: what.to_owned(),
+                seconds: timeout.as_secs(),
+                log: String::new(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// GET `url` with query parameters; the status and the body, whatever the status.
+pub fn http_get(url: &str, query: &[(&str, &str)]) -> Result<(u16, String), Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into();
+    let failed = |error: ureq::Error| Error::Http {
+        url: url.to_owned(),
+        message: error.to_string(),
+    };
+    let mut response = agent
+        .get(url)
+        .query_pairs(query.iter().copied())
+        .call()
+        .map_err(failed)?;
+    let body = response.body_mut().read_to_string().map_err(failed)?;
+    Ok((response.status().as_u16(), body))
+}

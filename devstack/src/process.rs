@@ -1,0 +1,93 @@
+//! A child process that cannot outlive its handle: dropped, it is killed and reaped; and the
+//! kernel sends it SIGTERM should this process die without running destructors.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::Error;
+
+#[derive(Debug)]
+pub struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    /// Starts `command` with stdout and stderr going to `<log_dir>/<name>.log`.
+    pub fn spawn(name: &'static str, mut command: Command, log_dir: &Path) -> Result<Self, Error> {
+        let log = log_dir.join(format!("{name}.log"));
+        let file = File::create(&log)?;
+        command
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        die_with_parent(&mut command);
+        let child = command.spawn().map_err(|source| Error::Spawn {
+            program: command.get_program().to_string_lossy().into_owned(),
+            source,
+        })?;
+        Ok(Process { name, child, log })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the process has written so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `ready` says so, failing early if the process exits.
+    pub fn wait_until_ready(
+        &mut self,
+        timeout: Duration,
+        mut ready: impl FnMut() -> bool,
+    ) -> Result<(), Error> {
+        let waited = crate::wait_for(&format!("{} start", self.name), timeout, || {
+            if let Some(status) = self.child.try_wait()? {
+                return Err(Error::Exited {
+                    process: self.name,
+                    status,
+                    log: self.log(),
+                });
+            }
+            Ok(ready().then_some(()))
+        });
+        match waited {
+            Err(Error::Timeout { what, seconds, .. }) => Err(Error::Timeout {
+                what,
+                seconds,
+                log: self.log(),
+            }),
+            other => other,
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asks the kernel to SIGTERM the child when the thread that started it ends, so a test that
+/// is killed outright leaves no emulator or Prometheus behind.
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls prctl, which is
+    // async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,145 @@
+//! A real Prometheus in the foreground on loopback, with a throw-away data directory, and the
+//! parts of its HTTP API that the stack reads.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::process::Process;
+use crate::{Error, free_port, http_get};
+
+#[derive(Debug)]
+pub struct Prometheus {
+    process: Process,
+    url: String,
+}
+
+/// One element of an instant vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping `targets` (`host:port`) every `scrape_seconds`, keeping its
+    /// configuration, data and log under `dir`.
+    pub fn start(
+        dir: &Path,
+        targets: &[&str],
+        scrape_seconds: u32,
+        preferred_port: Option<u16>,
+    ) -> Result<Self, Error> {
+        let program = std::env::var("PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
+        let port = free_port(preferred_port)?;
+        let config = dir.join("prometheus.yml");
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: {scrape_seconds}s\n  evaluation_interval: {scrape_seconds}s\n\
+                 scrape_configs:\n  - job_name: cloudwatch-exporter\n    static_configs:\n      - targets: [{}]\n",
+                targets.join(", ")
+            ),
+        )?;
+        let mut command = Command::new(&program);
+        command
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        let mut process = match Process::spawn("prometheus", command, dir) {
+            Err(Error::Spawn { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Missing {
+                    what: "Prometheus",
+                    path: program.into(),
+                });
+            }
+            other => other?,
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let probe = format!("{url}/-/ready");
+        process.wait_until_ready(Duration::from_secs(60), || {
+            http_get(&probe, &[]).is_ok_and(|(status, _)| status == 200)
+        })?;
+        Ok(Prometheus { process, url })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// Evaluates `expr` as an instant query, at `time` (Unix seconds) or now.
+    pub fn query(&self, expr: &str, time: Option<f64>) -> Result<Vec<Sample>, Error> {
+        let data = self.api(expr, time)?;
+        let result = data["result"].as_array().cloned().unwrap_or_default();
+        result
+            .iter()
+            .map(|element| {
+                let labels = element["metric"]
+                    .as_object()
+                    .map(|labels| {
+                        labels
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Ok(Sample {
+                    labels,
+                    value: number(&element["value"][1])?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored samples `(unix seconds, value)` of a range selector such as `x{a="b"}[1m]`,
+    /// oldest first, for the first series that matches.
+    pub fn samples(&self, range_selector: &str) -> Result<Vec<(f64, f64)>, Error> {
+        let data = self.api(range_selector, None)?;
+        let Some(values) = data["result"][0]["values"].as_array() else {
+            return Ok(Vec::new());
+        };
+        values
+            .iter()
+            .map(|pair| Ok((pair[0].as_f64().unwrap_or_default(), number(&pair[1])?)))
+            .collect()
+    }
+
+    fn api(&self, expr: &str, time: Option<f64>) -> Result<Value, Error> {
+        let url = format!("{}/api/v1/query", self.url);
+        let time = time.map(|t| format!("{t:.3}"));
+        let mut query = vec![("query", expr)];
+        if let Some(time) = &time {
+            query.push(("time", time));
+        }
+        let (status, body) = http_get(&url, &query)?;
+        let failed = |message: String| Error::Http {
+            url: url.clone(),
+            message,
+        };
+        let body: Value = serde_json::from_str(&body)
+            .map_err(|error| failed(format!("status {status}, unreadable answer: {error}")))?;
+        if body["status"] != "success" {
+            return Err(failed(format!("{expr}: {}", body["error"])));
+        }
+        Ok(body["data"].clone())
+    }
+}
+
+/// Prometheus writes sample values as strings ("7", "NaN").
+fn number(value: &Value) -> Result<f64, Error> {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| Error::Http {
+            url: "prometheus".into(),
+            message: format!("not a sample value: {value}"),
+        })
+}
