@@ -1,37 +1,37 @@
-# Sourced by scripts/run and scripts/test: installs what the local stack and the
-# tests need, once, and says nothing when it is already there.
-#   - Debian packages: prometheus (server + promtool)
-#   - a Python venv in .venv/ (git-ignored) holding the AWS emulator, moto server
-# Everything else (Rust crates) is cargo's job.
+# Sourced by scripts/run and scripts/test: installs what the local stack and the tests need,
+# once, and prints nothing when it is all there already.
+#   - Debian packages: prometheus (the server and promtool)
+#   - .venv/ (git-ignored): the AWS emulator, moto server, pinned in scripts/requirements.txt
+# Rust crates are cargo's job; the toolchain is pinned in rust-toolchain.toml.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV="$ROOT/.venv"
-export MOTO_SERVER="$VENV/bin/moto_server"
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-ensure_apt() { # ensure_apt COMMAND PACKAGE...
+# ensure_apt COMMAND PACKAGE...: installs the packages unless COMMAND is already on PATH.
+ensure_apt() {
   command -v "$1" >/dev/null && return
   shift
   echo "setup: installing $* (apt)" >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# ensure_venv: (re)builds .venv/ whenever scripts/requirements.txt changed.
 ensure_venv() {
-  local requirements="$ROOT/scripts/requirements.txt"
-  local stamp="$VENV/.requirements"
-  cmp -s "$requirements" "$stamp" 2>/dev/null && return
-  echo "setup: installing $(tr '\n' ' ' <"$requirements")(pip, into .venv/)" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  local requirements="$ROOT/scripts/requirements.txt" stamp="$ROOT/.venv/requirements.txt"
+  cmp -s "$requirements" "$stamp" && return
+  echo "setup: installing $(grep -v '^#' "$requirements" | tr '\n' ' ')(pip, into .venv/)" >&2
+  python3 -m venv "$ROOT/.venv"
+  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
   cp "$requirements" "$stamp"
 }
 
 setup() {
-  set -euo pipefail
   ensure_apt prometheus prometheus
+  ensure_apt promtool prometheus
   ensure_venv
 }

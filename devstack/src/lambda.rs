@@ -61,10 +61,14 @@ fn put(moto: &Moto, metrics: &[(&str, &[f64])]) -> Result<(), Error> {
 
 /// Waits until Prometheus has scraped the idle function at least twice.
 pub fn wait_for_idle(prometheus: &Prometheus) -> Result<(), Error> {
-    wait_for("two scrapes of the idle function", Duration::from_secs(60), || {
-        let samples = prometheus.samples(&format!("{}[1m]", series("invocations_sum")))?;
-        Ok((samples.iter().filter(|(_, value)| *value == 0.0).count() >= 2).then_some(()))
-    })
+    wait_for(
+        "two scrapes of the idle function",
+        Duration::from_secs(60),
+        || {
+            let samples = prometheus.samples(&format!("{}[1m]", series("invocations_sum")))?;
+            Ok((samples.iter().filter(|(_, value)| *value == 0.0).count() >= 2).then_some(()))
+        },
+    )
 }
 
 /// Waits until one Prometheus scrape holds the whole burst and returns its timestamp.
@@ -83,7 +87,10 @@ pub fn wait_for_burst(prometheus: &Prometheus, burst: &Burst) -> Result<f64, Err
                 _ => return Ok(None),
             }
         }
-        Ok(newest.windows(2).all(|pair| pair[0] == pair[1]).then(|| newest[0]))
+        Ok(newest
+            .windows(2)
+            .all(|pair| pair[0] == pair[1])
+            .then(|| newest[0]))
     })
 }
 

@@ -10,8 +10,8 @@ pub mod exporter;
 pub mod lambda;
 pub mod moto;
 pub mod process;
-pub mod promtool;
 pub mod prometheus;
+pub mod promtool;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

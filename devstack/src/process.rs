@@ -1,5 +1,7 @@
-//! A child process that cannot outlive its handle: dropped, it is killed and reaped; and the
-//! kernel sends it SIGTERM should this process die without running destructors.
+//! A child process that cannot outlive its handle: dropped, it is killed by its PID and reaped;
+//! and the kernel sends it SIGTERM should this process die without running destructors. Each
+//! child has a process group of its own, so a Ctrl-C in the terminal reaches only the parent,
+//! which then stops its children itself.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ impl Process {
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file);
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         die_with_parent(&mut command);
         let child = command.spawn().map_err(|source| Error::Spawn {
             program: command.get_program().to_string_lossy().into_owned(),

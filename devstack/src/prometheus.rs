@@ -48,7 +48,10 @@ impl Prometheus {
         let mut command = Command::new(&program);
         command
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"));
         let mut process = match Process::spawn("prometheus", command, dir) {
             Err(Error::Spawn { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {

@@ -15,13 +15,25 @@ use crate::snapshot::{Latest, SnapshotCollector};
 use crate::{Error, config, server};
 
 #[derive(Debug, Parser)]
-#[command(name = "exporter", version, about = "CloudWatch metrics for Prometheus, a drop-in replacement for YACE")]
+#[command(
+    name = "exporter",
+    version,
+    about = "CloudWatch metrics for Prometheus, a drop-in replacement for YACE"
+)]
 pub struct Cli {
     /// Address to serve /metrics on; `:5000` means every interface.
-    #[arg(long = "listen-address", env = "listen-address", default_value = ":5000")]
+    #[arg(
+        long = "listen-address",
+        env = "listen-address",
+        default_value = ":5000"
+    )]
     pub listen_address: String,
     /// The YACE configuration file.
-    #[arg(long = "config.file", env = "config.file", default_value = "config.yml")]
+    #[arg(
+        long = "config.file",
+        env = "config.file",
+        default_value = "config.yml"
+    )]
     pub config_file: PathBuf,
     /// Seconds between two scrapes of CloudWatch.
     #[arg(long = "scraping-interval", env = "scraping-interval", default_value_t = 300,
@@ -75,19 +87,21 @@ pub enum LogFormat {
 impl Cli {
     /// Parses YACE-style arguments: `-config.file x` is read as `--config.file x`.
     pub fn parse_yace_style(args: impl IntoIterator<Item = OsString>) -> Self {
-        Cli::parse_from(args.into_iter().enumerate().map(|(position, arg)| {
-            match arg.to_str() {
-                Some(flag)
-                    if position > 0
-                        && flag.len() > 2
-                        && flag.starts_with('-')
-                        && !flag.starts_with("--") =>
-                {
-                    OsString::from(format!("-{flag}"))
-                }
-                _ => arg,
-            }
-        }))
+        Cli::parse_from(
+            args.into_iter()
+                .enumerate()
+                .map(|(position, arg)| match arg.to_str() {
+                    Some(flag)
+                        if position > 0
+                            && flag.len() > 2
+                            && flag.starts_with('-')
+                            && !flag.starts_with("--") =>
+                    {
+                        OsString::from(format!("-{flag}"))
+                    }
+                    _ => arg,
+                }),
+        )
     }
 }
 

@@ -151,7 +151,7 @@ impl CloudWatch for Client {
         }
         for points in &mut answers {
             // Pages may interleave; keep the promise of newest first.
-            points.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+            points.sort_by_key(|point| std::cmp::Reverse(point.timestamp));
         }
         Ok(answers)
     }

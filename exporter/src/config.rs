@@ -64,13 +64,17 @@ pub enum ConfigError {
     /// The YAML does not parse, or a value has the wrong type; serde_yaml_ng puts the key
     /// path at the front of `message`.
     #[error("{message}{}", line_suffix(*line))]
-    Syntax { line: Option<usize>, message: String },
+    Syntax {
+        line: Option<usize>,
+        message: String,
+    },
     #[error("{key}: {message}")]
     Invalid { key: String, message: String },
 }
 
 fn line_suffix(line: Option<usize>) -> String {
-    line.map(|line| format!(" (line {line})")).unwrap_or_default()
+    line.map(|line| format!(" (line {line})"))
+        .unwrap_or_default()
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -250,7 +254,10 @@ impl RawStaticJob {
         let name = required(self.name, &format!("{key}.name"))?;
         let namespace = required(self.namespace, &format!("{key}.namespace"))?;
         if self.regions.is_empty() {
-            return Err(invalid(format!("{key}.regions"), "at least one region is required"));
+            return Err(invalid(
+                format!("{key}.regions"),
+                "at least one region is required",
+            ));
         }
         for (index, role) in self.roles.iter().enumerate() {
             let role_key = format!("{key}.roles[{index}]");
@@ -351,7 +358,12 @@ fn seconds(value: Option<i64>, key: &str) -> Result<u32, ConfigError> {
     u32::try_from(value)
         .ok()
         .filter(|&v| v >= 1)
-        .ok_or_else(|| invalid(key, format!("must be a positive number of seconds, got {value}")))
+        .ok_or_else(|| {
+            invalid(
+                key,
+                format!("must be a positive number of seconds, got {value}"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -393,7 +405,10 @@ static:
         assert_eq!(job.regions, ["eu-west-1"]);
         assert_eq!(
             job.dimensions,
-            [("FunctionName".into(), "image-processor-dev-processor".into())]
+            [(
+                "FunctionName".into(),
+                "image-processor-dev-processor".into()
+            )]
         );
         assert_eq!(job.custom_tags, [("team".into(), "media".into())]);
         let periods: Vec<_> = job.metrics.iter().map(|m| (m.period, m.length)).collect();
@@ -465,7 +480,10 @@ static:
 
     #[test]
     fn export_all_data_points_needs_timestamps() {
-        let text = LAMBDA.replace("length: 120", "length: 120\n        exportAllDataPoints: true");
+        let text = LAMBDA.replace(
+            "length: 120",
+            "length: 120\n        exportAllDataPoints: true",
+        );
         assert_eq!(
             error_of(&text),
             "static[0].metrics[0].exportAllDataPoints: needs addCloudwatchTimestamp: true"

@@ -53,7 +53,10 @@ pub fn metric_name(namespace: &str, metric: &str, statistic: &str) -> String {
     for part in namespace.split('_') {
         // `get` rather than indexing: the quirk can land inside a multi-byte character, where
         // YACE slices bytes and we stop trimming instead of panicking.
-        if metric.get(skip..).is_some_and(|rest| rest.starts_with(part)) {
+        if metric
+            .get(skip..)
+            .is_some_and(|rest| rest.starts_with(part))
+        {
             skip = part.len();
         }
     }
@@ -119,9 +122,19 @@ mod tests {
     #[test]
     fn series_names_match_yace_vectors() {
         let cases = [
-            ("AWS/Lambda", "Invocations", "Sum", "aws_lambda_invocations_sum"),
+            (
+                "AWS/Lambda",
+                "Invocations",
+                "Sum",
+                "aws_lambda_invocations_sum",
+            ),
             ("AWS/Lambda", "Errors", "Sum", "aws_lambda_errors_sum"),
-            ("AWS/Lambda", "Duration", "Average", "aws_lambda_duration_average"),
+            (
+                "AWS/Lambda",
+                "Duration",
+                "Average",
+                "aws_lambda_duration_average",
+            ),
             ("AWS/Lambda", "Duration", "p90", "aws_lambda_duration_p90"),
             (
                 "AWS/Lambda",
@@ -165,15 +178,45 @@ mod tests {
                 "Sum",
                 "aws_dynamodb_consumed_read_capacity_units_sum",
             ),
-            ("AWS/States", "ExecutionTime", "Average", "aws_states_execution_time_average"),
-            ("AWS/ApiGateway", "Latency", "p99", "aws_apigateway_latency_p99"),
+            (
+                "AWS/States",
+                "ExecutionTime",
+                "Average",
+                "aws_states_execution_time_average",
+            ),
+            (
+                "AWS/ApiGateway",
+                "Latency",
+                "p99",
+                "aws_apigateway_latency_p99",
+            ),
             ("AWS/S3", "4xxErrors", "Sum", "aws_s3_4xx_errors_sum"),
-            ("AWS/S3", "BucketSizeBytes", "Average", "aws_s3_bucket_size_bytes_average"),
+            (
+                "AWS/S3",
+                "BucketSizeBytes",
+                "Average",
+                "aws_s3_bucket_size_bytes_average",
+            ),
             ("AWS/ElastiCache", "info", "", "aws_elasticache_info"),
             ("AWS/DynamoDB", "ItemCount", "", "aws_dynamodb_item_count"),
-            ("CWAgent", "mem_used_percent", "Average", "aws_cwagent_mem_used_percent_average"),
-            ("AWS/Lambda", "Duration", "p99.9", "aws_lambda_duration_p99_9"),
-            ("AWS/Lambda", "Invocations", "SampleCount", "aws_lambda_invocations_sample_count"),
+            (
+                "CWAgent",
+                "mem_used_percent",
+                "Average",
+                "aws_cwagent_mem_used_percent_average",
+            ),
+            (
+                "AWS/Lambda",
+                "Duration",
+                "p99.9",
+                "aws_lambda_duration_p99_9",
+            ),
+            (
+                "AWS/Lambda",
+                "Invocations",
+                "SampleCount",
+                "aws_lambda_invocations_sample_count",
+            ),
         ];
         for (namespace, metric, statistic, expected) in cases {
             assert_eq!(
@@ -187,9 +230,18 @@ mod tests {
     #[test]
     fn namespace_is_lowercased_before_splitting_and_prefixed_only_without_aws() {
         assert_eq!(namespace_prefix("AWS/ApiGateway"), "aws_apigateway");
-        assert_eq!(namespace_prefix("ECS/ContainerInsights"), "aws_ecs_containerinsights");
-        assert_eq!(namespace_prefix("AWS/Network Manager"), "aws_network_manager");
-        assert_eq!(namespace_prefix("AWS/Redshift-Serverless"), "aws_redshift_serverless");
+        assert_eq!(
+            namespace_prefix("ECS/ContainerInsights"),
+            "aws_ecs_containerinsights"
+        );
+        assert_eq!(
+            namespace_prefix("AWS/Network Manager"),
+            "aws_network_manager"
+        );
+        assert_eq!(
+            namespace_prefix("AWS/Redshift-Serverless"),
+            "aws_redshift_serverless"
+        );
         assert_eq!(namespace_prefix("CustomEC2Metrics"), "aws_customec2metrics");
         // The test is a raw prefix test, so a namespace that merely starts with "aws" is kept.
         assert_eq!(namespace_prefix("awsfoo"), "awsfoo");
@@ -221,7 +273,10 @@ mod tests {
             dimension_label("Storage Type", false).as_deref(),
             Some("dimension_Storage_Type")
         );
-        assert_eq!(custom_tag_label("team-name", false).as_deref(), Some("custom_tag_team_name"));
+        assert_eq!(
+            custom_tag_label("team-name", false).as_deref(),
+            Some("custom_tag_team_name")
+        );
     }
 
     #[test]

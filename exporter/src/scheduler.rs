@@ -91,8 +91,7 @@ impl Scheduler {
         let mut tasks = JoinSet::new();
         for (index, job) in self.config.static_jobs.iter().enumerate() {
             for region in &job.regions {
-                let (this, account_id, region) =
-                    (self.clone(), account_id.clone(), region.clone());
+                let (this, account_id, region) = (self.clone(), account_id.clone(), region.clone());
                 tasks.spawn(async move {
                     let job = &this.config.static_jobs[index];
                     let context = Context {

@@ -90,10 +90,16 @@ fn static_labels(job: &StaticJob, context: Context<'_>) -> Vec<(String, String)>
         ("account_id".to_owned(), context.account_id.to_owned()),
     ];
     let dimensions = job.dimensions.iter().filter_map(|(name, value)| {
-        Some((naming::dimension_label(name, context.snake_case)?, value.clone()))
+        Some((
+            naming::dimension_label(name, context.snake_case)?,
+            value.clone(),
+        ))
     });
     let tags = job.custom_tags.iter().filter_map(|(key, value)| {
-        Some((naming::custom_tag_label(key, context.snake_case)?, value.clone()))
+        Some((
+            naming::custom_tag_label(key, context.snake_case)?,
+            value.clone(),
+        ))
     });
     labels.extend(dimensions.chain(tags));
     labels
@@ -153,7 +159,10 @@ mod tests {
             namespace: "AWS/Lambda".into(),
             regions: vec!["eu-west-1".into()],
             custom_tags: vec![("team".into(), "media".into())],
-            dimensions: vec![("FunctionName".into(), "image-processor-dev-processor".into())],
+            dimensions: vec![(
+                "FunctionName".into(),
+                "image-processor-dev-processor".into(),
+            )],
             metrics: vec![
                 metric("Invocations", &["Sum"], 60),
                 metric("Duration", &["Average", "Maximum"], 180),
@@ -232,7 +241,13 @@ mod tests {
         let names: Vec<&str> = series[0].labels.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             names,
-            ["name", "region", "account_id", "dimension_function_name", "custom_tag_team"]
+            [
+                "name",
+                "region",
+                "account_id",
+                "dimension_function_name",
+                "custom_tag_team"
+            ]
         );
     }
 }

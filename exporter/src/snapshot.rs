@@ -126,9 +126,9 @@ mod tests {
 
     fn exposition(snapshot: Snapshot) -> String {
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(SnapshotCollector(Arc::new(Latest(
-            RwLock::new(Arc::new(snapshot)),
-        )))));
+        registry.register_collector(Box::new(SnapshotCollector(Arc::new(Latest(RwLock::new(
+            Arc::new(snapshot),
+        ))))));
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
         text
@@ -137,13 +137,21 @@ mod tests {
     #[test]
     fn label_sets_are_padded_to_their_union_and_duplicates_dropped() {
         let snapshot = Snapshot::new(vec![
-            series("aws_lambda_errors_sum", &[("name", "a"), ("region", "r")], 1.0),
+            series(
+                "aws_lambda_errors_sum",
+                &[("name", "a"), ("region", "r")],
+                1.0,
+            ),
             series(
                 "aws_lambda_errors_sum",
                 &[("name", "b"), ("region", "r"), ("dimension_Resource", "x")],
                 2.0,
             ),
-            series("aws_lambda_errors_sum", &[("region", "r"), ("name", "a")], 3.0),
+            series(
+                "aws_lambda_errors_sum",
+                &[("region", "r"), ("name", "a")],
+                3.0,
+            ),
         ]);
         assert_eq!(snapshot.duplicates(), 1);
         assert_eq!(snapshot.series_count(), 2);

@@ -21,9 +21,17 @@ fn every_example_config_verifies() {
     let mut checked = 0;
     for entry in std::fs::read_dir(examples).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|ext| ext == "yml" || ext == "yaml") {
+        if path
+            .extension()
+            .is_some_and(|ext| ext == "yml" || ext == "yaml")
+        {
             let output = exporter(&["verify-config", "-config.file", path.to_str().unwrap()]);
-            assert!(output.status.success(), "{}: {}", path.display(), stderr(&output));
+            assert!(
+                output.status.success(),
+                "{}: {}",
+                path.display(),
+                stderr(&output)
+            );
             checked += 1;
         }
     }
@@ -32,7 +40,12 @@ fn every_example_config_verifies() {
 
 #[test]
 fn a_missing_config_file_is_a_clear_error() {
-    let output = exporter(&["-config.file", "/nonexistent/config.yml", "-listen-address", "127.0.0.1:0"]);
+    let output = exporter(&[
+        "-config.file",
+        "/nonexistent/config.yml",
+        "-listen-address",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr(&output).trim(),

@@ -87,5 +87,8 @@ fn assert_promtool_accepts(metrics: &str) {
         .iter()
         .filter(|p| !(p.metric.starts_with("aws_") && dictated.contains(&p.text.as_str())))
         .collect();
-    assert!(other.is_empty(), "promtool check metrics: {other:?}\n{metrics}");
+    assert!(
+        other.is_empty(),
+        "promtool check metrics: {other:?}\n{metrics}"
+    );
 }
