@@ -42,10 +42,10 @@ impl Exporter {
             .args(["-log.format", "logfmt"])
             .envs(moto.aws_env());
         let mut process = Process::spawn("exporter", command, log_dir)?;
-        let probe = format!("http://{address}/healthz");
-        process.wait_until_ready(Duration::from_secs(30), || {
-            http_get(&probe, &[]).is_ok_and(|(status, _)| status == 200)
-        })?;
+        process.wait_for_http(
+            &format!("http://{address}/healthz"),
+            Duration::from_secs(30),
+        )?;
         Ok(Exporter { process, address })
     }
 

@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 
 use crate::process::Process;
-use crate::{Error, free_port, http_get};
+use crate::{Error, free_port};
 
 /// The region everything local lives in.
 pub const REGION: &str = "us-east-1";
@@ -39,10 +39,7 @@ impl Moto {
         command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
         let mut process = Process::spawn("moto", command, log_dir)?;
         let endpoint = format!("http://127.0.0.1:{port}");
-        let probe = format!("{endpoint}/moto-api/");
-        process.wait_until_ready(Duration::from_secs(30), || {
-            http_get(&probe, &[]).is_ok_and(|(status, _)| status == 200)
-        })?;
+        process.wait_for_http(&format!("{endpoint}/moto-api/"), Duration::from_secs(30))?;
 
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -44,12 +44,9 @@ impl Process {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Waits until `ready` says so, failing early if the process exits.
-    pub fn wait_until_ready(
-        &mut self,
-        timeout: Duration,
-        mut ready: impl FnMut() -> bool,
-    ) -> Result<(), Error> {
+    /// Waits until `url` answers 200, failing early if the process exits.
+    pub fn wait_for_http(&mut self, url: &str, timeout: Duration) -> Result<(), Error> {
+        let ready = || crate::http_get(url, &[]).is_ok_and(|(status, _)| status == 200);
         let waited = crate::wait_for(&format!("{} start", self.name), timeout, || {
             if let Some(status) = self.child.try_wait()? {
                 return Err(Error::Exited {

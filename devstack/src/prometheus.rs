@@ -63,10 +63,7 @@ impl Prometheus {
             other => other?,
         };
         let url = format!("http://127.0.0.1:{port}");
-        let probe = format!("{url}/-/ready");
-        process.wait_until_ready(Duration::from_secs(60), || {
-            http_get(&probe, &[]).is_ok_and(|(status, _)| status == 200)
-        })?;
+        process.wait_for_http(&format!("{url}/-/ready"), Duration::from_secs(60))?;
         Ok(Prometheus { process, url })
     }
 

@@ -142,6 +142,7 @@ fn push_key(out: &mut String, key: &str) {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace")]
 struct RawConfig {
     api_version: Option<String>,
     #[serde(rename = "sts-region")]
@@ -154,6 +155,7 @@ struct RawConfig {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a static job: a mapping with name, namespace, regions, metrics")]
 struct RawStaticJob {
     name: Option<String>,
     namespace: Option<String>,
@@ -171,6 +173,7 @@ struct RawStaticJob {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a role: a mapping with roleArn and externalId")]
 struct RawRole {
     #[serde(default)]
     role_arn: String,
@@ -179,6 +182,7 @@ struct RawRole {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a tag: a mapping with key and value")]
 struct RawTag {
     key: String,
     #[serde(default)]
@@ -186,6 +190,7 @@ struct RawTag {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a dimension: a mapping with name and value")]
 struct RawDimension {
     name: String,
     #[serde(default)]
@@ -194,6 +199,7 @@ struct RawDimension {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "a metric: a mapping with name, statistics, period, length")]
 struct RawMetric {
     name: Option<String>,
     #[serde(default)]
