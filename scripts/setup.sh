@@ -1,6 +1,7 @@
 # Sourced by scripts/run and scripts/test: installs what the local stack and the tests need,
 # once, and prints nothing when it is all there already.
-#   - Debian packages: prometheus (the server and promtool)
+#   - Debian packages: prometheus (the server and promtool), a C compiler (aws-lc-sys builds
+#     C), python3-venv
 #   - .venv/ (git-ignored): the AWS emulator, moto server, pinned in scripts/requirements.txt
 # Rust crates are cargo's job; the toolchain is pinned in rust-toolchain.toml.
 
@@ -10,27 +11,37 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# ensure_apt COMMAND PACKAGE...: installs the packages unless COMMAND is already on PATH.
-ensure_apt() {
-  command -v "$1" >/dev/null && return
-  shift
+apt_install() {
   echo "setup: installing $* (apt)" >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   as_root env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# ensure_venv: (re)builds .venv/ whenever scripts/requirements.txt changed.
+# ensure_apt COMMAND PACKAGE...: installs the packages unless COMMAND is already on PATH.
+ensure_apt() {
+  command -v "$1" >/dev/null || apt_install "${@:2}"
+}
+
+# ensure_venv: (re)builds .venv/ whenever scripts/requirements.txt changed; a failed install
+# leaves no half-built .venv/ behind.
 ensure_venv() {
   local requirements="$ROOT/scripts/requirements.txt" stamp="$ROOT/.venv/requirements.txt"
   cmp -s "$requirements" "$stamp" && return
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
   echo "setup: installing $(grep -v '^#' "$requirements" | tr '\n' ' ')(pip, into .venv/)" >&2
-  python3 -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  rm -rf "$ROOT/.venv"
+  if ! { python3 -m venv "$ROOT/.venv" &&
+    "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"; }; then
+    rm -rf "$ROOT/.venv"
+    return 1
+  fi
   cp "$requirements" "$stamp"
 }
 
 setup() {
+  ensure_apt cc gcc libc6-dev
+  ensure_apt python3 python3
   ensure_apt prometheus prometheus
   ensure_apt promtool prometheus
   ensure_venv

@@ -1,7 +1,8 @@
 //! The local stack that the README's run command and the end-to-end tests share: the AWS
 //! emulator (moto server), the exporter and a real Prometheus, each a child process on a free
-//! loopback port, each stopped when its handle is dropped (and by the kernel if this process
-//! dies first). Nothing here is mocked; it only starts, feeds and queries the real programs.
+//! loopback port, each stopped by its PID when its handle is dropped (and by the kernel if the
+//! thread that started it dies first). Nothing here is mocked; it only starts, feeds and
+//! queries the real programs.
 //!
 //! The programs come from `scripts/setup.sh`: moto in the git-ignored `.venv/`, Prometheus from
 //! Debian's package. `MOTO_SERVER` and `PROMETHEUS` override where they are looked for.
@@ -14,6 +15,7 @@ pub mod prometheus;
 pub mod promtool;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use exporter::Exporter;
@@ -43,6 +45,13 @@ pub enum Error {
     },
     #[error("HTTP request to {url} failed: {message}")]
     Http { url: String, message: String },
+    #[error("Prometheus answered {answer}, not {expected}")]
+    Answer {
+        expected: &'static str,
+        answer: String,
+    },
+    #[error("stopped on request")]
+    Stopped,
     #[error("{0}")]
     Aws(String),
     #[error(transparent)]
@@ -79,7 +88,16 @@ pub fn free_port(preferred: Option<u16>) -> Result<u16, Error> {
         .port())
 }
 
-/// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout`.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Makes every [`wait_for`], running or to come, fail with [`Error::Stopped`]: how Ctrl-C
+/// interrupts a start-up that is still waiting.
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout` or once
+/// [`request_stop`] was called.
 pub fn wait_for<T>(
     what: &str,
     timeout: Duration,
@@ -87,6 +105,9 @@ pub fn wait_for<T>(
 ) -> Result<T, Error> {
     let deadline = Instant::now() + timeout;
     loop {
+        if STOP.load(Ordering::SeqCst) {
+            return Err(Error::Stopped);
+        }
         if let Some(found) = check()? {
             return Ok(found);
         }

@@ -20,6 +20,10 @@ const BURST_EVERY: Duration = Duration::from_secs(15);
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Stopped) => {
+            println!("\nStopped before the stack was up; nothing is left running.");
+            ExitCode::from(130)
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -39,7 +43,6 @@ fn run() -> Result<(), Error> {
     let stop = ctrl_c();
 
     let moto = Moto::start(&dir, Some(4566))?;
-    lambda::put_idle(&moto)?;
     let config = root.join(EXAMPLE_CONFIG);
     let exporter = Exporter::start(
         &exporter_binary,
@@ -71,6 +74,7 @@ fn run() -> Result<(), Error> {
     println!();
     println!("Waiting for Prometheus to see the idle function, then a burst of uploads...");
 
+    lambda::put_idle(&moto)?;
     lambda::wait_for_idle(&prometheus)?;
     let burst = burst_for(0);
     lambda::put_burst(&moto, &burst)?;
@@ -112,7 +116,8 @@ fn burst_for(round: u32) -> Burst {
     }
 }
 
-/// A channel that receives once Ctrl-C (SIGINT) or SIGTERM arrives.
+/// A channel that receives once Ctrl-C (SIGINT) or SIGTERM arrives; the signal also stops
+/// any wait of the start-up.
 fn ctrl_c() -> mpsc::Receiver<()> {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
@@ -133,6 +138,7 @@ fn ctrl_c() -> mpsc::Receiver<()> {
                 _ = term.recv() => {}
             }
         });
+        devstack::request_stop();
         let _ = sender.send(());
     });
     receiver

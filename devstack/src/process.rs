@@ -1,7 +1,7 @@
 //! A child process that cannot outlive its handle: dropped, it is killed by its PID and reaped;
-//! and the kernel sends it SIGTERM should this process die without running destructors. Each
-//! child has a process group of its own, so a Ctrl-C in the terminal reaches only the parent,
-//! which then stops its children itself.
+//! and the kernel sends it SIGTERM should the thread that started it end without running
+//! destructors (a killed test, say). Each child has a process group of its own, so a Ctrl-C in
+//! the terminal reaches only the parent, which then stops its children itself.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -76,16 +76,24 @@ impl Drop for Process {
 }
 
 /// Asks the kernel to SIGTERM the child when the thread that started it ends, so a test that
-/// is killed outright leaves no emulator or Prometheus behind.
+/// is killed outright leaves no emulator or Prometheus behind. A handle must therefore live in
+/// the thread that created it, as every use here does.
 #[allow(unsafe_code)]
 fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: the closure runs between fork and exec and only calls prctl, which is
-    // async-signal-safe and touches no memory of the parent.
+    let parent = std::process::id();
+    // SAFETY: the closure runs between fork and exec and only calls prctl and getppid, which
+    // are async-signal-safe, and reads a copied integer.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
                 return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl ran; then nobody would stop this child.
+            if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                return Err(std::io::Error::other(
+                    "the parent exited before the child started",
+                ));
             }
             Ok(())
         });

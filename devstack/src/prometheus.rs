@@ -138,8 +138,8 @@ fn number(value: &Value) -> Result<f64, Error> {
     value
         .as_str()
         .and_then(|text| text.parse().ok())
-        .ok_or_else(|| Error::Http {
-            url: "prometheus".into(),
-            message: format!("not a sample value: {value}"),
+        .ok_or_else(|| Error::Answer {
+            expected: "a sample value",
+            answer: value.to_string(),
         })
 }

@@ -44,8 +44,8 @@ pub struct Cli {
           value_parser = clap::value_parser!(u16).range(1..=500))]
     pub metrics_per_query: u16,
     /// Spell label names derived from dimensions and tags in snake case.
-    #[arg(long = "labels-snake-case", num_args = 0..=1, default_value_t = false,
-          default_missing_value = "true", action = clap::ArgAction::Set)]
+    #[arg(long = "labels-snake-case", num_args = 0..=1, require_equals = true,
+          default_value_t = false, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub labels_snake_case: bool,
     /// Least severe log level written.
     #[arg(long = "log.level", value_enum, default_value = "info")]
@@ -53,8 +53,76 @@ pub struct Cli {
     /// Log line format.
     #[arg(long = "log.format", value_enum, default_value = "json")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub inert: InertFlags,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// YACE flags that are accepted, so existing command lines start, but change nothing yet.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Accepted for YACE compatibility, without effect yet")]
+pub struct InertFlags {
+    #[arg(long = "fips", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    fips: Option<bool>,
+    #[arg(long = "cloudwatch-concurrency", value_parser = positive())]
+    cloudwatch_concurrency: Option<u32>,
+    #[arg(long = "cloudwatch-concurrency.per-api-limit-enabled", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    per_api_limit_enabled: Option<bool>,
+    #[arg(long = "cloudwatch-concurrency.list-metrics-limit", value_parser = positive())]
+    list_metrics_limit: Option<u32>,
+    #[arg(long = "cloudwatch-concurrency.get-metric-data-limit", value_parser = positive())]
+    get_metric_data_limit: Option<u32>,
+    #[arg(long = "cloudwatch-concurrency.get-metric-statistics-limit", value_parser = positive())]
+    get_metric_statistics_limit: Option<u32>,
+    #[arg(long = "tag-concurrency", value_parser = positive())]
+    tag_concurrency: Option<u32>,
+    #[arg(long = "enable-feature", value_delimiter = ',')]
+    enable_feature: Vec<String>,
+    #[arg(long = "profiling.enabled", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true")]
+    profiling_enabled: Option<bool>,
+}
+
+/// YACE refuses a concurrency limit of 0 at start-up.
+fn positive() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..)
+}
+
+impl InertFlags {
+    /// The flags given on the command line.
+    fn given(&self) -> Vec<&'static str> {
+        [
+            ("-fips", self.fips.is_some()),
+            (
+                "-cloudwatch-concurrency",
+                self.cloudwatch_concurrency.is_some(),
+            ),
+            (
+                "-cloudwatch-concurrency.per-api-limit-enabled",
+                self.per_api_limit_enabled.is_some(),
+            ),
+            (
+                "-cloudwatch-concurrency.list-metrics-limit",
+                self.list_metrics_limit.is_some(),
+            ),
+            (
+                "-cloudwatch-concurrency.get-metric-data-limit",
+                self.get_metric_data_limit.is_some(),
+            ),
+            (
+                "-cloudwatch-concurrency.get-metric-statistics-limit",
+                self.get_metric_statistics_limit.is_some(),
+            ),
+            ("-tag-concurrency", self.tag_concurrency.is_some()),
+            ("-enable-feature", !self.enable_feature.is_empty()),
+            ("-profiling.enabled", self.profiling_enabled.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +199,12 @@ fn load_config(path: &std::path::Path) -> Result<config::Config, Error> {
 }
 
 async fn serve(cli: Cli) -> Result<(), Error> {
+    for flag in cli.inert.given() {
+        tracing::warn!(
+            flag,
+            "accepted for YACE compatibility; it has no effect yet"
+        );
+    }
     let config = load_config(&cli.config_file)?;
     let listener = server::bind(&cli.listen_address).await?;
     tracing::info!(address = %cli.listen_address, config = %cli.config_file.display(), "serving /metrics");
@@ -224,6 +298,36 @@ mod tests {
         assert_eq!(cli.listen_address, "127.0.0.1:9");
         assert_eq!(cli.scraping_interval, 60);
         assert!(cli.labels_snake_case);
+    }
+
+    #[test]
+    fn a_bare_bool_flag_never_takes_the_next_argument() {
+        let cli = parse(&["-labels-snake-case", "vc"]);
+        assert!(cli.labels_snake_case);
+        assert!(matches!(cli.command, Some(Command::VerifyConfig { .. })));
+        assert!(!parse(&["-labels-snake-case=false"]).labels_snake_case);
+    }
+
+    #[test]
+    fn yace_flags_without_effect_yet_are_accepted_and_reported() {
+        let cli = parse(&[
+            "-cloudwatch-concurrency",
+            "10",
+            "-fips",
+            "--enable-feature=always-return-info-metrics",
+            "-tag-concurrency=3",
+        ]);
+        assert_eq!(
+            cli.inert.given(),
+            [
+                "-fips",
+                "-cloudwatch-concurrency",
+                "-tag-concurrency",
+                "-enable-feature"
+            ]
+        );
+        let zero = Cli::try_parse_from(["exporter", "--cloudwatch-concurrency", "0"]);
+        assert!(zero.is_err());
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::naming;
+
 /// Period and length when neither the metric nor the job sets them (YACE's defaults).
 const DEFAULT_SECONDS: i64 = 300;
 
@@ -281,25 +283,51 @@ impl RawStaticJob {
             .metrics
             .into_iter()
             .enumerate()
-            .map(|(index, metric)| metric.validate(&format!("{key}.metrics[{index}]"), warnings))
+            .map(|(index, metric)| {
+                metric.validate(&format!("{key}.metrics[{index}]"), &namespace, warnings)
+            })
             .collect::<Result<_, _>>()?;
+        let custom_tags = labelled(
+            self.custom_tags.into_iter().map(|tag| (tag.key, tag.value)),
+            &format!("{key}.customTags"),
+            "key",
+            warnings,
+        );
+        let dimensions = labelled(
+            self.dimensions.into_iter().map(|d| (d.name, d.value)),
+            &format!("{key}.dimensions"),
+            "name",
+            warnings,
+        );
         Ok(StaticJob {
             name,
             namespace,
             regions: self.regions,
-            custom_tags: self
-                .custom_tags
-                .into_iter()
-                .map(|tag| (tag.key, tag.value))
-                .collect(),
-            dimensions: self
-                .dimensions
-                .into_iter()
-                .map(|dimension| (dimension.name, dimension.value))
-                .collect(),
+            custom_tags,
+            dimensions,
             metrics,
         })
     }
+}
+
+/// Passes `pairs` through, warning once, at load, about each name that cannot become a
+/// Prometheus label name: such labels are left out of every series, as YACE leaves them out.
+fn labelled(
+    pairs: impl Iterator<Item = (String, String)>,
+    key: &str,
+    field: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<(String, String)> {
+    let pairs: Vec<_> = pairs.collect();
+    for (index, (name, _)) in pairs.iter().enumerate() {
+        // Snake case changes only letter case and underscores, so validity is the same.
+        if naming::dimension_label(name, false).is_none() {
+            warnings.push(format!(
+                "{key}[{index}].{field}: {name:?} cannot be a Prometheus label name; the label is left out"
+            ));
+        }
+    }
+    pairs
 }
 
 fn required(value: Option<String>, key: &str) -> Result<String, ConfigError> {
@@ -309,19 +337,19 @@ fn required(value: Option<String>, key: &str) -> Result<String, ConfigError> {
 }
 
 impl RawMetric {
-    fn validate(self, key: &str, warnings: &mut Vec<String>) -> Result<Metric, ConfigError> {
+    fn validate(
+        self,
+        key: &str,
+        namespace: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Metric, ConfigError> {
         let name = required(self.name, &format!("{key}.name"))?;
-        if self.statistics.is_empty() {
-            warnings.push(format!(
-                "{key}.statistics is empty: metric {name} produces no series"
-            ));
-        }
         if self.delay.is_some_and(|delay| delay != 0) {
             warnings.push(format!(
                 "{key}.delay is ignored: YACE never honoured a metric-level delay"
             ));
         }
-        if self.nil_to_zero.is_some() {
+        if self.nil_to_zero == Some(true) {
             warnings.push(format!(
                 "{key}.nilToZero has no effect on static jobs: a metric without datapoints has no series"
             ));
@@ -349,21 +377,96 @@ impl RawMetric {
                 ),
             ));
         }
+
+        // YACE accepts what CloudWatch then rejects, and loses the metric. Here the query
+        // would share a GetMetricData call with others and take them down too, so it is left
+        // out up front, with a warning.
+        let mut statistics = self.statistics;
+        if !is_cloudwatch_period(period) {
+            warnings.push(format!(
+                "{key}.period: CloudWatch accepts 1, 5, 10, 20, 30 or a multiple of 60, not {period}; metric {name} is skipped"
+            ));
+            statistics.clear();
+        }
+        statistics.retain(|statistic| {
+            let known = is_cloudwatch_statistic(statistic);
+            if !known {
+                warnings.push(format!(
+                    "{key}.statistics: {statistic:?} is not a CloudWatch statistic; it is skipped"
+                ));
+            }
+            known
+        });
+        // A series name Prometheus cannot parse would fail the whole scrape (YACE #1564).
+        statistics.retain(|statistic| {
+            let series = naming::metric_name(namespace, &name, statistic);
+            let valid = naming::is_valid_metric_name(&series);
+            if !valid {
+                warnings.push(format!(
+                    "{key}: {series:?} is not a valid Prometheus metric name; statistic {statistic} is skipped"
+                ));
+            }
+            valid
+        });
+        if statistics.is_empty() {
+            warnings.push(format!(
+                "{key}: metric {name} has no statistic and produces no series"
+            ));
+        }
         Ok(Metric {
             name,
-            statistics: self.statistics,
+            statistics,
             period,
             length,
         })
     }
 }
 
+/// Periods CloudWatch serves: high resolution 1, 5, 10, 20, 30 s, or whole minutes.
+fn is_cloudwatch_period(period: u32) -> bool {
+    matches!(period, 1 | 5 | 10 | 20 | 30) || period.is_multiple_of(60)
+}
+
+/// The statistics GetMetricData accepts: the five basic ones, `IQM`, percentile-style
+/// `p99`, `tm99.5`, `wm90`, `tc90`, `ts90`, and the range forms `TM(10%:90%)`, `PR(:300)`.
+pub fn is_cloudwatch_statistic(statistic: &str) -> bool {
+    const BASIC: [&str; 6] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum", "IQM"];
+    if BASIC.contains(&statistic) {
+        return true;
+    }
+    let is_number = |text: &str| {
+        !text.is_empty()
+            && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && text.parse::<f64>().is_ok()
+    };
+    for prefix in ["p", "tm", "wm", "tc", "ts"] {
+        if let Some(rest) = statistic.strip_prefix(prefix)
+            && is_number(rest)
+        {
+            return rest.parse::<f64>().is_ok_and(|n| n > 0.0 && n <= 100.0);
+        }
+    }
+    for prefix in ["PR", "TM", "WM", "TC", "TS"] {
+        if let Some(range) = statistic
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('('))
+            .and_then(|rest| rest.strip_suffix(')'))
+            && let Some((low, high)) = range.split_once(':')
+        {
+            let bound = |b: &str| b.is_empty() || is_number(b.strip_suffix('%').unwrap_or(b));
+            return (!low.is_empty() || !high.is_empty()) && bound(low) && bound(high);
+        }
+    }
+    false
+}
+
 /// A period or length in seconds; YACE treats 0 as unset.
 fn seconds(value: Option<i64>, key: &str) -> Result<u32, ConfigError> {
     let value = value.filter(|&v| v != 0).unwrap_or(DEFAULT_SECONDS);
+    // The API carries seconds as a 32-bit signed integer.
     u32::try_from(value)
         .ok()
-        .filter(|&v| v >= 1)
+        .filter(|&v| v >= 1 && i32::try_from(v).is_ok())
         .ok_or_else(|| {
             invalid(
                 key,
@@ -476,6 +579,102 @@ static:
         assert_eq!(
             parse(&text).unwrap().warnings,
             ["apiVersion is missing; v1alpha1 is assumed"]
+        );
+    }
+
+    #[test]
+    fn statistics_and_periods_cloudwatch_rejects_are_skipped_with_a_warning() {
+        let text = LAMBDA.replace(
+            "period: 60\n        length: 120",
+            "period: 45\n        length: 90",
+        );
+        let loaded = parse(&text).unwrap();
+        assert_eq!(
+            loaded.config.static_jobs[0].metrics[0].statistics,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            loaded.warnings[0],
+            "static[0].metrics[0].period: CloudWatch accepts 1, 5, 10, 20, 30 or a multiple of 60, not 45; metric Invocations is skipped"
+        );
+
+        let text = LAMBDA.replace(
+            "statistics: [Sum]",
+            "statistics: [Sum, Avg, p99.5, TM(10%:90%)]",
+        );
+        let loaded = parse(&text).unwrap();
+        assert_eq!(
+            loaded.config.static_jobs[0].metrics[0].statistics,
+            ["Sum", "p99.5", "TM(10%:90%)"]
+        );
+        assert_eq!(
+            loaded.warnings,
+            [
+                "static[0].metrics[0].statistics: \"Avg\" is not a CloudWatch statistic; it is skipped"
+            ]
+        );
+    }
+
+    #[test]
+    fn cloudwatch_statistics_are_recognised() {
+        for good in [
+            "Sum",
+            "SampleCount",
+            "IQM",
+            "p99",
+            "p99.9",
+            "p100",
+            "tm99",
+            "wm90.5",
+            "tc10",
+            "ts50",
+            "TM(10%:90%)",
+            "PR(:300)",
+            "TC(0.005:0.030)",
+            "TS(80%:)",
+        ] {
+            assert!(is_cloudwatch_statistic(good), "{good}");
+        }
+        for bad in [
+            "Avg",
+            "sum",
+            "p",
+            "p0",
+            "p101",
+            "p9x",
+            "TM()",
+            "TM(:)",
+            "PR(a:b)",
+            "TM(10%:90%",
+            "x99",
+        ] {
+            assert!(!is_cloudwatch_statistic(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn label_names_prometheus_cannot_take_are_warned_about_once() {
+        let text = LAMBDA.replace("name: FunctionName", "name: Größe");
+        assert_eq!(
+            parse(&text).unwrap().warnings,
+            [
+                "static[0].dimensions[0].name: \"Größe\" cannot be a Prometheus label name; the label is left out"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_series_name_prometheus_cannot_parse_is_skipped() {
+        let text = LAMBDA.replace("name: Invocations", "name: Calls#Total");
+        let loaded = parse(&text).unwrap();
+        assert!(
+            loaded.config.static_jobs[0].metrics[0]
+                .statistics
+                .is_empty()
+        );
+        assert_eq!(
+            loaded.warnings[0],
+            "static[0].metrics[0]: \"aws_lambda_calls#total_sum\" is not a valid Prometheus metric name; statistic Sum is skipped"
         );
     }
 

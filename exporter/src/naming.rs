@@ -2,52 +2,63 @@
 //! become a Prometheus series name, and how dimension names become label names. Dashboards and
 //! alerts written against YACE depend on these exact strings, quirks included.
 
-/// YACE's `PromString`: one pass over the characters, replacing separators with `_`, `%` with
-/// `_percent`, and lowercasing, with a `_` before an upper-case letter that follows a lower-case
-/// letter or a digit (`bytesRead` becomes `bytes_read`, `CPUUtilization` stays glued).
+/// What YACE writes instead of `c` in names and label names, if anything.
+fn replacement(c: char) -> Option<&'static str> {
+    match c {
+        ' ' | ',' | '\t' | '/' | '\\' | '.' | '-' | ':' | '=' | '@' | '<' | '>' | '(' | ')'
+        | '\u{201C}' => Some("_"),
+        '%' => Some("_percent"),
+        _ => None,
+    }
+}
+
+/// YACE's `PromString`: one pass over the characters, applying [`replacement`] and
+/// lowercasing, with a `_` before an upper-case letter that follows a lower-case letter or a
+/// digit (`bytesRead` becomes `bytes_read`, `CPUUtilization` stays glued). The previous
+/// character is the original one, so nothing is inserted after a replaced one.
+///
+/// Two differences from Go's Unicode tables, both outside ASCII: a digit here is any numeric
+/// character (Go: decimal digits only), and a lower-case mapping may give several characters
+/// (Go: always one).
 pub fn prom_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4);
     let mut previous: Option<char> = None;
     for c in text.chars() {
-        match c {
-            ' ' | ',' | '\t' | '/' | '\\' | '.' | '-' | ':' | '=' | '@' | '<' | '>' | '(' | ')'
-            | '\u{201C}' => out.push('_'),
-            '%' => out.push_str("_percent"),
-            _ => {
-                if c.is_uppercase() && previous.is_some_and(|p| p.is_lowercase() || p.is_numeric())
-                {
-                    out.push('_');
-                }
-                out.extend(c.to_lowercase());
+        if let Some(replaced) = replacement(c) {
+            out.push_str(replaced);
+        } else {
+            if c.is_uppercase() && previous.is_some_and(|p| p.is_lowercase() || p.is_numeric()) {
+                out.push('_');
             }
+            out.extend(c.to_lowercase());
         }
         previous = Some(c);
     }
     out
 }
 
-/// YACE's label-name sanitizing without `-labels-snake-case`: the same replacements as
-/// [`prom_string`], but case is kept and no `_` is inserted between words.
+/// YACE's label-name sanitizing without `-labels-snake-case`: [`replacement`] only, case kept.
 pub fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            ' ' | ',' | '\t' | '/' | '\\' | '.' | '-' | ':' | '=' | '@' | '<' | '>' | '(' | ')'
-            | '\u{201C}' => out.push('_'),
-            '%' => out.push_str("_percent"),
-            _ => out.push(c),
-        }
-    }
-    out
+    text.chars()
+        .fold(String::with_capacity(text.len()), |mut out, c| {
+            match replacement(c) {
+                Some(replaced) => out.push_str(replaced),
+                None => out.push(c),
+            }
+            out
+        })
 }
 
 /// The Prometheus name of one CloudWatch metric and statistic, as YACE's `BuildMetricName`
 /// makes it. An empty `statistic` gives the name without a suffix (info and enhanced metrics).
 pub fn metric_name(namespace: &str, metric: &str, statistic: &str) -> String {
-    let namespace = namespace_prefix(namespace);
+    // Lowercased before `prom_string`, so camel case in namespaces is not split; the one `_`
+    // that a leading `/` becomes (`/aws/sagemaker/TrainingJobs`) is dropped.
+    let namespace = prom_string(&namespace.to_lowercase());
+    let namespace = namespace.strip_prefix('_').unwrap_or(&namespace);
     let metric = prom_string(metric);
 
-    // Namespace duplication trimming: `AWS/Glue` + `glue.driver.x` gives `aws_glue_driver_x`.
+    // Namespace duplication trimming: `Glue` + `glue.driver.x` gives `aws_glue_driver_x`.
     // YACE assigns the skip length rather than adding to it; the quirk is kept on purpose.
     let mut skip = 0;
     for part in namespace.split('_') {
@@ -63,25 +74,18 @@ pub fn metric_name(namespace: &str, metric: &str, statistic: &str) -> String {
     let metric = metric.get(skip..).unwrap_or(&metric);
     let metric = metric.strip_prefix('_').unwrap_or(metric);
 
-    let mut name = format!("{namespace}_{metric}");
+    // The `aws_` prefix is a raw prefix test: a namespace `awsfoo` gets none.
+    let prefix = if namespace.starts_with("aws") {
+        ""
+    } else {
+        "aws_"
+    };
+    let mut name = format!("{prefix}{namespace}_{metric}");
     if !statistic.is_empty() {
         name.push('_');
         name.push_str(&prom_string(statistic));
     }
     name
-}
-
-/// `AWS/Lambda` -> `aws_lambda`, `/aws/sagemaker/TrainingJobs` -> `aws_sagemaker_trainingjobs`,
-/// `CWAgent` -> `aws_cwagent`: one leading `/` dropped, lowercased before [`prom_string`] so
-/// camel case is not split, and `aws_` prepended unless the result already starts with `aws`.
-fn namespace_prefix(namespace: &str) -> String {
-    let namespace = namespace.strip_prefix('/').unwrap_or(namespace);
-    let namespace = prom_string(&namespace.to_lowercase());
-    if namespace.starts_with("aws") {
-        namespace
-    } else {
-        format!("aws_{namespace}")
-    }
 }
 
 /// The label name YACE gives a CloudWatch dimension: `dimension_` plus the sanitized name, or
@@ -104,6 +108,15 @@ fn prefixed_label(prefix: &str, name: &str, snake_case: bool) -> Option<String> 
     };
     let label = format!("{prefix}{name}");
     is_valid_label_name(&label).then_some(label)
+}
+
+/// Prometheus' legacy metric-name rule: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn is_valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
 /// Prometheus' legacy label-name rule: `[a-zA-Z_][a-zA-Z0-9_]*`.
@@ -229,22 +242,49 @@ mod tests {
 
     #[test]
     fn namespace_is_lowercased_before_splitting_and_prefixed_only_without_aws() {
-        assert_eq!(namespace_prefix("AWS/ApiGateway"), "aws_apigateway");
+        let cases = [
+            ("AWS/ApiGateway", "aws_apigateway_count_sum"),
+            (
+                "ECS/ContainerInsights",
+                "aws_ecs_containerinsights_count_sum",
+            ),
+            ("AWS/Network Manager", "aws_network_manager_count_sum"),
+            (
+                "AWS/Redshift-Serverless",
+                "aws_redshift_serverless_count_sum",
+            ),
+            ("CustomEC2Metrics", "aws_customec2metrics_count_sum"),
+            // A raw prefix test: a namespace that merely starts with "aws" gets no prefix.
+            ("awsfoo", "awsfoo_count_sum"),
+            // Any one leading separator is dropped, not only a slash.
+            ("-Custom", "aws_custom_count_sum"),
+        ];
+        for (namespace, expected) in cases {
+            assert_eq!(
+                metric_name(namespace, "Count", "Sum"),
+                expected,
+                "{namespace}"
+            );
+        }
+    }
+
+    #[test]
+    fn trimming_uses_the_namespace_without_the_aws_prefix() {
+        // `aws` is not one of MyApp's parts, so a metric starting with it keeps it.
         assert_eq!(
-            namespace_prefix("ECS/ContainerInsights"),
-            "aws_ecs_containerinsights"
+            metric_name("MyApp", "AWSCalls", "Sum"),
+            "aws_myapp_awscalls_sum"
         );
         assert_eq!(
-            namespace_prefix("AWS/Network Manager"),
-            "aws_network_manager"
+            metric_name("MyApp", "myapp.Calls", "Sum"),
+            "aws_myapp_calls_sum"
         );
+        // The skip is assigned, not added: `aws` matches at 0 (skip 3), `lambda` matches at 3
+        // and sets skip to 6, its own length, so three of its letters survive.
         assert_eq!(
-            namespace_prefix("AWS/Redshift-Serverless"),
-            "aws_redshift_serverless"
+            metric_name("AWS/Lambda", "awslambdaX", "Sum"),
+            "aws_lambda_bda_x_sum"
         );
-        assert_eq!(namespace_prefix("CustomEC2Metrics"), "aws_customec2metrics");
-        // The test is a raw prefix test, so a namespace that merely starts with "aws" is kept.
-        assert_eq!(namespace_prefix("awsfoo"), "awsfoo");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The background loop: a scrape at start-up, then one every `-scraping-interval`, never two
 //! at once (a tick that comes while a scrape runs is skipped). Every job × region runs
-//! concurrently; one that fails is logged and yields no series without blanking the others.
-//! The finished scrape replaces the served snapshot whole.
+//! concurrently; one that fails (its account lookup or its CloudWatch calls) is logged and
+//! yields no series without blanking the others. The finished scrape replaces the served
+//! snapshot whole.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +21,9 @@ use crate::snapshot::{Latest, Snapshot};
 #[derive(Debug)]
 pub struct Scheduler {
     config: Config,
-    /// One CloudWatch client per region named by any job.
-    cloudwatch: HashMap<String, cloudwatch::Client>,
-    sts: aws_sdk_sts::Client,
+    /// Per region named by any job: its CloudWatch client and the STS client that tells the
+    /// account (in the job's region, as YACE does, unless `sts-region` says otherwise).
+    clients: HashMap<String, (cloudwatch::Client, aws_sdk_sts::Client)>,
     snake_case: bool,
 }
 
@@ -33,22 +34,24 @@ impl Scheduler {
         queries_per_call: usize,
         snake_case: bool,
     ) -> Self {
-        let mut sts = aws_sdk_sts::config::Builder::from(sdk);
-        if let Some(region) = &config.sts_region {
-            sts = sts.region(aws_config::Region::new(region.clone()));
-        }
-        let cloudwatch = config
+        let clients = config
             .static_jobs
             .iter()
             .flat_map(|job| &job.regions)
             .map(|region| {
-                let client = cloudwatch::Client::new(sdk, region, queries_per_call);
-                (region.clone(), client)
+                let sts_region = config.sts_region.as_ref().unwrap_or(region);
+                let sts = aws_sdk_sts::config::Builder::from(sdk)
+                    .region(aws_config::Region::new(sts_region.clone()))
+                    .build();
+                let clients = (
+                    cloudwatch::Client::new(sdk, region, queries_per_call),
+                    aws_sdk_sts::Client::from_conf(sts),
+                );
+                (region.clone(), clients)
             })
             .collect();
         Scheduler {
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
-            cloudwatch,
+            clients,
             config,
             snake_case,
         }
@@ -79,28 +82,14 @@ impl Scheduler {
 
     /// One scrape of every job in every region.
     pub async fn scrape(self: Arc<Self>) -> Vec<Series> {
-        // YACE reads the account id of the credentials on every scrape; it labels every series.
-        let account_id = match self.account_id().await {
-            Ok(id) => Arc::<str>::from(id),
-            Err(error) => {
-                tracing::error!(%error, "cannot tell the AWS account; no job ran");
-                return Vec::new();
-            }
-        };
         let now = SystemTime::now();
         let mut tasks = JoinSet::new();
         for (index, job) in self.config.static_jobs.iter().enumerate() {
             for region in &job.regions {
-                let (this, account_id, region) = (self.clone(), account_id.clone(), region.clone());
+                let (this, region) = (self.clone(), region.clone());
                 tasks.spawn(async move {
                     let job = &this.config.static_jobs[index];
-                    let context = Context {
-                        region: &region,
-                        account_id: &account_id,
-                        snake_case: this.snake_case,
-                    };
-                    let result =
-                        scrape::static_job(job, context, &this.cloudwatch[&region], now).await;
+                    let result = this.scrape_job(index, &region, now).await;
                     if let Err(error) = &result {
                         tracing::error!(job = %job.name, %region, %error, "job failed; its series are left out");
                     }
@@ -121,13 +110,24 @@ impl Scheduler {
         done.into_iter().flat_map(|(_, _, series)| series).collect()
     }
 
-    async fn account_id(&self) -> Result<String, Error> {
-        let identity = self
-            .sts
+    async fn scrape_job(
+        &self,
+        index: usize,
+        region: &str,
+        now: SystemTime,
+    ) -> Result<Vec<Series>, Error> {
+        let (cloudwatch, sts) = &self.clients[region];
+        // YACE labels every series with the account of the credentials, asked every scrape.
+        let identity = sts
             .get_caller_identity()
             .send()
             .await
             .map_err(|error| Error::aws("GetCallerIdentity", error))?;
-        Ok(identity.account().unwrap_or_default().to_owned())
+        let context = Context {
+            region,
+            account_id: identity.account().unwrap_or_default(),
+            snake_case: self.snake_case,
+        };
+        scrape::static_job(&self.config.static_jobs[index], context, cloudwatch, now).await
     }
 }

@@ -1,4 +1,5 @@
-//! The HTTP side: `/metrics` encodes the registry (whose collector reads the latest snapshot),
+//! The HTTP side: `/metrics` encodes the registry (whose collector reads the latest snapshot)
+//! as OpenMetrics when the scraper asks for it, else as the classic text format YACE serves;
 //! `/healthz` says the process is alive, `/` links to both. Nothing here waits on AWS.
 
 use std::convert::Infallible;
@@ -6,30 +7,36 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::Error;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// What YACE serves: the classic text format. Our gauges read the same in both; only the
+/// OpenMetrics `# EOF` trailer differs.
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Binds YACE's `-listen-address`; `:5000` (Go's spelling of every interface) is accepted.
+/// Binds YACE's `-listen-address`. `:5000` is Go's spelling of every interface: IPv6 and
+/// IPv4 (`[::]`, dual-stack on Linux), or IPv4 alone where the host has no IPv6.
 pub async fn bind(address: &str) -> Result<TcpListener, Error> {
-    let resolved = match address.strip_prefix(':') {
-        Some(port) => format!("0.0.0.0:{port}"),
-        None => address.to_owned(),
+    let result = match address.strip_prefix(':') {
+        Some(port) => match TcpListener::bind(format!("[::]:{port}")).await {
+            Ok(listener) => Ok(listener),
+            Err(_) => TcpListener::bind(format!("0.0.0.0:{port}")).await,
+        },
+        None => TcpListener::bind(address).await,
     };
-    TcpListener::bind(&resolved)
-        .await
-        .map_err(|source| Error::Listen {
-            address: address.to_owned(),
-            source,
-        })
+    result.map_err(|source| Error::Listen {
+        address: address.to_owned(),
+        source,
+    })
 }
 
 /// Serves requests until the task is dropped.
@@ -38,7 +45,9 @@ pub async fn serve(listener: TcpListener, registry: Arc<Registry>) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
+                // Out of file descriptors, say: back off instead of spinning.
                 tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             }
         };
@@ -61,9 +70,13 @@ async fn respond(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
-            let mut body = String::new();
-            match prometheus_client::encoding::text::encode(&mut body, &registry) {
-                Ok(()) => reply(StatusCode::OK, OPENMETRICS, body),
+            let openmetrics = request
+                .headers()
+                .get(ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("application/openmetrics-text"));
+            match exposition(&registry, openmetrics) {
+                Ok((content_type, body)) => reply(StatusCode::OK, content_type, body),
                 Err(_) => reply(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain",
@@ -87,6 +100,20 @@ async fn respond(
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found".into()),
     };
     Ok(response)
+}
+
+/// The registry as OpenMetrics, or as the classic text format.
+fn exposition(
+    registry: &Registry,
+    openmetrics: bool,
+) -> Result<(&'static str, String), std::fmt::Error> {
+    let mut body = String::new();
+    encode_registry(&mut body, registry)?;
+    if !openmetrics {
+        return Ok((TEXT, body));
+    }
+    encode_eof(&mut body)?;
+    Ok((OPENMETRICS, body))
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {

@@ -1,8 +1,9 @@
 //! The Lambda's `bootstrap` executable (the name the `provided.al2023` runtime runs).
 //!
 //! Until the image pipeline lands, every invocation fails loudly instead of pretending to have
-//! processed anything: S3 retries an asynchronous invocation and then hands the event to the
-//! function's failure destination, so no upload is lost or silently skipped.
+//! processed anything: Lambda retries an asynchronous invocation twice, then hands the event to
+//! the function's on-failure destination or dead-letter queue (which the deployment must
+//! configure), so no upload is silently skipped.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
