@@ -2,7 +2,10 @@
 # once, and prints nothing when it is all there already.
 #   - Debian packages: prometheus (the server and promtool), a C compiler (aws-lc-sys builds
 #     C), python3-venv
-#   - .venv/ (git-ignored): the AWS emulator, moto server, pinned in scripts/requirements.txt
+#   - .venv/ (git-ignored): moto server (the AWS emulator) and checkov, pinned in
+#     scripts/requirements.txt
+#   - terraform/tests/node_modules/ (git-ignored): HashiCorp's HCL parser, pinned in its
+#     package-lock.json
 # Rust crates are cargo's job; the toolchain is pinned in rust-toolchain.toml.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,10 +42,28 @@ ensure_venv() {
   cp "$requirements" "$stamp"
 }
 
+# ensure_npm DIR: installs DIR's locked npm packages whenever its package-lock.json changed.
+ensure_npm() {
+  local lock="$1/package-lock.json" stamp="$1/node_modules/.package-lock.stamp"
+  cmp -s "$lock" "$stamp" && return
+  echo "setup: installing the npm packages of ${1#"$ROOT"/} (npm ci)" >&2
+  local log
+  log=$(mktemp)
+  if ! npm ci --prefix "$1" --silent --no-audit --no-fund >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+  cp "$lock" "$stamp"
+}
+
 setup() {
   ensure_apt cc gcc libc6-dev
   ensure_apt python3 python3
   ensure_apt prometheus prometheus
   ensure_apt promtool prometheus
+  ensure_apt npm nodejs npm
   ensure_venv
+  ensure_npm "$ROOT/terraform/tests"
 }
