@@ -206,6 +206,10 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         );
     }
     let config = load_config(&cli.config_file)?;
+    let not_yet = config.not_yet_scraped();
+    if !not_yet.is_empty() {
+        return Err(Error::NotYetScraped(not_yet));
+    }
     let listener = server::bind(&cli.listen_address).await?;
     tracing::info!(address = %cli.listen_address, config = %cli.config_file.display(), "serving /metrics");
 

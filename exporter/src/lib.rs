@@ -6,6 +6,7 @@
 //! [`scrape`] turns jobs into CloudWatch queries and the answers into series, [`snapshot`]
 //! freezes a scrape for encoding, [`server`] only ever encodes the latest snapshot.
 
+pub mod associator;
 pub mod cli;
 pub mod cloudwatch;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod naming;
 pub mod scheduler;
 pub mod scrape;
 pub mod server;
+pub mod services;
 pub mod snapshot;
 
 pub use error::Error;

@@ -110,7 +110,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::config::Metric;
+    use crate::config::{Metric, Role};
 
     /// Answers every query with the datapoints given for its statistic, and records the calls.
     struct Fake {
@@ -153,11 +153,16 @@ mod tests {
             statistics: statistics.iter().map(|s| s.to_string()).collect(),
             period: 60,
             length,
+            delay: 0,
+            nil_to_zero: false,
+            add_cloudwatch_timestamp: false,
+            export_all_data_points: false,
         };
         StaticJob {
             name: "image-processor".into(),
             namespace: "AWS/Lambda".into(),
             regions: vec!["eu-west-1".into()],
+            roles: vec![Role::default()],
             custom_tags: vec![("team".into(), "media".into())],
             dimensions: vec![(
                 "FunctionName".into(),

@@ -1,43 +1,86 @@
 //! The YACE configuration file (`apiVersion: v1alpha1`), read in two steps: serde structs that
-//! mirror the YAML, then one validation pass into the typed [`Config`] the scraper uses, with
-//! YACE's defaults applied. This is the only module that knows YAML exists.
+//! mirror the YAML ([`raw`]), then one validation pass into the typed [`Config`] the scraper
+//! uses, with YACE's defaults applied. This module and its children are the only code that
+//! knows YAML exists.
 //!
-//! Errors name the key path (`static[0].metrics[1].period`) and, where the YAML parser knows
-//! it, the line. Unknown keys are warnings, as in YACE, so a config that YACE accepts is
-//! accepted here. Parts of the format that this exporter does not scrape yet (discovery and
-//! custom-namespace jobs, assumed roles, CloudWatch timestamps) are refused with a clear error
-//! rather than silently ignored.
+//! Every error and warning names the key path (`discovery.jobs[1].metrics[0].period`) and the
+//! line it is on ([`lines`]). Unknown keys are warnings, as in YACE, so a config that YACE
+//! accepts is accepted here; what YACE accepts but CloudWatch or Prometheus would reject is
+//! warned about and left out.
+
+mod lines;
+mod raw;
 
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::naming;
-
-/// Period and length when neither the metric nor the job sets them (YACE's defaults).
-const DEFAULT_SECONDS: i64 = 300;
+pub use raw::is_cloudwatch_statistic;
 
 /// A validated configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
-    /// Region for STS calls; `None` means the SDK's default region.
+    /// Region for STS calls; `None` means each job's own region.
     pub sts_region: Option<String>,
+    pub discovery_jobs: Vec<DiscoveryJob>,
     pub static_jobs: Vec<StaticJob>,
+    pub custom_namespace_jobs: Vec<CustomNamespaceJob>,
+}
+
+/// Credentials a job runs with: the ambient ones, or a role assumed from them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Role {
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// A job that finds its resources through the tagging API and its metrics through ListMetrics.
+#[derive(Debug, Clone)]
+pub struct DiscoveryJob {
+    /// A namespace of the supported services (`AWS/Lambda`).
+    pub namespace: String,
+    pub regions: Vec<String>,
+    pub roles: Vec<Role>,
+    /// Tag key and a pattern its value must match (unanchored); all must match.
+    pub search_tags: Vec<(String, regex::Regex)>,
+    pub custom_tags: Vec<(String, String)>,
+    /// When set, only metrics with exactly these dimension names are kept.
+    pub dimension_name_requirements: Vec<String>,
+    pub recently_active_only: bool,
+    pub include_context_on_info_metrics: bool,
+    /// Tag keys copied onto every series as `tag_<key>` (`exportedTagsOnMetrics`).
+    pub exported_tags: Vec<String>,
+    pub metrics: Vec<Metric>,
+}
+
+/// A job over any namespace: every metric ListMetrics returns is kept, named after the job.
+#[derive(Debug, Clone)]
+pub struct CustomNamespaceJob {
+    pub name: String,
+    pub namespace: String,
+    pub regions: Vec<String>,
+    pub roles: Vec<Role>,
+    pub custom_tags: Vec<(String, String)>,
+    pub dimension_name_requirements: Vec<String>,
+    pub recently_active_only: bool,
+    pub metrics: Vec<Metric>,
 }
 
 /// A job with fixed dimensions: no discovery, one series per metric and statistic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StaticJob {
     /// Becomes the `name` label of every series of the job.
     pub name: String,
     pub namespace: String,
     pub regions: Vec<String>,
+    pub roles: Vec<Role>,
     pub custom_tags: Vec<(String, String)>,
     pub dimensions: Vec<(String, String)>,
     pub metrics: Vec<Metric>,
 }
 
-/// One CloudWatch metric to fetch, with its defaults resolved.
+/// One CloudWatch metric to fetch, with YACE's defaults resolved (metric, then job, then
+/// built-in).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
     pub name: String,
@@ -46,13 +89,77 @@ pub struct Metric {
     pub period: u32,
     /// Seconds of history to ask for; never less than `period`.
     pub length: u32,
+    /// Seconds the window ends before now; only a job sets it.
+    pub delay: u32,
+    pub nil_to_zero: bool,
+    pub add_cloudwatch_timestamp: bool,
+    pub export_all_data_points: bool,
+}
+
+impl Config {
+    /// What this configuration asks for that the scraper does not do yet, by key; empty when
+    /// it can all be served. `verify-config` accepts the whole of YACE's format, serving
+    /// refuses these rather than half-serve them.
+    pub fn not_yet_scraped(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        if !self.discovery_jobs.is_empty() {
+            found.push("discovery.jobs".to_owned());
+        }
+        if !self.custom_namespace_jobs.is_empty() {
+            found.push("customNamespace".to_owned());
+        }
+        for (index, job) in self.static_jobs.iter().enumerate() {
+            if job.roles.iter().any(|role| role.role_arn.is_some()) {
+                found.push(format!("static[{index}].roles"));
+            }
+            for (metric_index, metric) in job.metrics.iter().enumerate() {
+                if metric.add_cloudwatch_timestamp {
+                    found.push(format!(
+                        "static[{index}].metrics[{metric_index}].addCloudwatchTimestamp"
+                    ));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// A finding about one key of the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub key: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Diagnostic {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            key: key.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        Ok(())
+    }
 }
 
 /// A configuration together with the warnings that reading it raised.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Why a configuration was refused.
@@ -63,27 +170,12 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    /// The YAML does not parse, or a value has the wrong type; serde_yaml_ng puts the key
-    /// path at the front of `message`.
-    #[error("{message}{}", line_suffix(*line))]
-    Syntax {
-        line: Option<usize>,
-        message: String,
-    },
-    #[error("{key}: {message}")]
-    Invalid { key: String, message: String },
-}
-
-fn line_suffix(line: Option<usize>) -> String {
-    line.map(|line| format!(" (line {line})"))
-        .unwrap_or_default()
-}
-
-fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.into(),
-        message: message.into(),
-    }
+    /// The YAML does not parse, or a value has the wrong type or shape.
+    #[error("{0}")]
+    Syntax(Diagnostic),
+    /// The YAML is well formed but breaks one of YACE's rules.
+    #[error("{0}")]
+    Invalid(Diagnostic),
 }
 
 /// Reads and validates the configuration file at `path`.
@@ -97,17 +189,29 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 
 /// Validates a configuration given as YAML text.
 pub fn parse(text: &str) -> Result<Loaded, ConfigError> {
-    let mut warnings = Vec::new();
+    let lines = lines::Lines::index(text);
+    let located = |mut diagnostic: Diagnostic| {
+        diagnostic.line = diagnostic.line.or_else(|| lines.line(&diagnostic.key));
+        diagnostic
+    };
+
+    let mut findings = raw::Findings::default();
     let deserializer = serde_yaml_ng::Deserializer::from_str(text);
     let mut on_unknown = |path: serde_ignored::Path| {
-        warnings.push(format!("unknown key {} is ignored", ignored_path(&path)));
+        findings.warn(ignored_path(&path), "unknown key, ignored");
     };
     let ignored = serde_ignored::Deserializer::new(deserializer, &mut on_unknown);
-    let raw = RawConfig::deserialize(ignored).map_err(|error| ConfigError::Syntax {
-        line: error.location().map(|location| location.line()),
-        message: strip_location(&error.to_string()),
+    let raw = raw::RawConfig::deserialize(ignored).map_err(|error| {
+        let (key, message) = split_path(&strip_location(&error.to_string()));
+        let mut diagnostic = Diagnostic::new(key, message);
+        diagnostic.line = error.location().map(|location| location.line());
+        ConfigError::Syntax(located(diagnostic))
     })?;
-    let config = raw.validate(&mut warnings)?;
+    let config = raw.validate(&mut findings).map_err(|error| match error {
+        ConfigError::Invalid(diagnostic) => ConfigError::Invalid(located(diagnostic)),
+        other => other,
+    })?;
+    let warnings = findings.warnings.into_iter().map(located).collect();
     Ok(Loaded { config, warnings })
 }
 
@@ -119,360 +223,32 @@ fn strip_location(message: &str) -> String {
     }
 }
 
+/// serde_yaml_ng starts a message with the key path (`static[0].name: invalid type ...`)
+/// when it knows one.
+fn split_path(message: &str) -> (String, String) {
+    match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
+        _ => (String::new(), message.to_owned()),
+    }
+}
+
 fn ignored_path(path: &serde_ignored::Path) -> String {
     use serde_ignored::Path;
     match path {
         Path::Root => String::new(),
         Path::Seq { parent, index } => format!("{}[{index}]", ignored_path(parent)),
         Path::Map { parent, key } => {
-            let mut out = ignored_path(parent);
-            push_key(&mut out, key);
-            out
+            let parent = ignored_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
         }
         Path::Some { parent }
         | Path::NewtypeStruct { parent }
         | Path::NewtypeVariant { parent } => ignored_path(parent),
     }
-}
-
-fn push_key(out: &mut String, key: &str) {
-    if !out.is_empty() {
-        out.push('.');
-    }
-    out.push_str(key);
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace")]
-struct RawConfig {
-    api_version: Option<String>,
-    #[serde(rename = "sts-region")]
-    sts_region: Option<String>,
-    discovery: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "static")]
-    static_jobs: Option<Vec<RawStaticJob>>,
-    custom_namespace: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(expecting = "a static job: a mapping with name, namespace, regions, metrics")]
-struct RawStaticJob {
-    name: Option<String>,
-    namespace: Option<String>,
-    #[serde(default)]
-    regions: Vec<String>,
-    #[serde(default)]
-    roles: Vec<RawRole>,
-    #[serde(default)]
-    custom_tags: Vec<RawTag>,
-    #[serde(default)]
-    dimensions: Vec<RawDimension>,
-    #[serde(default)]
-    metrics: Vec<RawMetric>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(expecting = "a role: a mapping with roleArn and externalId")]
-struct RawRole {
-    #[serde(default)]
-    role_arn: String,
-    #[serde(default)]
-    external_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a tag: a mapping with key and value")]
-struct RawTag {
-    key: String,
-    #[serde(default)]
-    value: String,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a dimension: a mapping with name and value")]
-struct RawDimension {
-    name: String,
-    #[serde(default)]
-    value: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[serde(expecting = "a metric: a mapping with name, statistics, period, length")]
-struct RawMetric {
-    name: Option<String>,
-    #[serde(default)]
-    statistics: Vec<String>,
-    period: Option<i64>,
-    length: Option<i64>,
-    delay: Option<i64>,
-    nil_to_zero: Option<bool>,
-    add_cloudwatch_timestamp: Option<bool>,
-    export_all_data_points: Option<bool>,
-}
-
-impl RawConfig {
-    fn validate(self, warnings: &mut Vec<String>) -> Result<Config, ConfigError> {
-        match self.api_version.as_deref() {
-            Some("v1alpha1") => {}
-            None | Some("") => warnings.push("apiVersion is missing; v1alpha1 is assumed".into()),
-            Some(other) => {
-                return Err(invalid(
-                    "apiVersion",
-                    format!("unknown value {other:?}, expected \"v1alpha1\""),
-                ));
-            }
-        }
-        if self.discovery.is_some() {
-            return Err(unsupported("discovery", "discovery jobs"));
-        }
-        if self.custom_namespace.is_some() {
-            return Err(unsupported("customNamespace", "custom namespace jobs"));
-        }
-        let Some(static_jobs) = self.static_jobs else {
-            return Err(invalid(
-                "static",
-                "no jobs are configured: at least one discovery, static or customNamespace job is required",
-            ));
-        };
-        let static_jobs = static_jobs
-            .into_iter()
-            .enumerate()
-            .map(|(index, job)| job.validate(&format!("static[{index}]"), warnings))
-            .collect::<Result<_, _>>()?;
-        Ok(Config {
-            sts_region: self.sts_region.filter(|region| !region.is_empty()),
-            static_jobs,
-        })
-    }
-}
-
-fn unsupported(key: &str, what: &str) -> ConfigError {
-    invalid(
-        key,
-        format!("{what} are not supported by this version of the exporter yet"),
-    )
-}
-
-impl RawStaticJob {
-    fn validate(self, key: &str, warnings: &mut Vec<String>) -> Result<StaticJob, ConfigError> {
-        let name = required(self.name, &format!("{key}.name"))?;
-        let namespace = required(self.namespace, &format!("{key}.namespace"))?;
-        if self.regions.is_empty() {
-            return Err(invalid(
-                format!("{key}.regions"),
-                "at least one region is required",
-            ));
-        }
-        for (index, role) in self.roles.iter().enumerate() {
-            let role_key = format!("{key}.roles[{index}]");
-            if role.role_arn.is_empty() && !role.external_id.is_empty() {
-                return Err(invalid(
-                    format!("{role_key}.externalId"),
-                    "externalId needs a roleArn",
-                ));
-            }
-            if !role.role_arn.is_empty() {
-                return Err(unsupported(&format!("{role_key}.roleArn"), "assumed roles"));
-            }
-        }
-        let metrics = self
-            .metrics
-            .into_iter()
-            .enumerate()
-            .map(|(index, metric)| {
-                metric.validate(&format!("{key}.metrics[{index}]"), &namespace, warnings)
-            })
-            .collect::<Result<_, _>>()?;
-        let custom_tags = labelled(
-            self.custom_tags.into_iter().map(|tag| (tag.key, tag.value)),
-            &format!("{key}.customTags"),
-            "key",
-            warnings,
-        );
-        let dimensions = labelled(
-            self.dimensions.into_iter().map(|d| (d.name, d.value)),
-            &format!("{key}.dimensions"),
-            "name",
-            warnings,
-        );
-        Ok(StaticJob {
-            name,
-            namespace,
-            regions: self.regions,
-            custom_tags,
-            dimensions,
-            metrics,
-        })
-    }
-}
-
-/// Passes `pairs` through, warning once, at load, about each name that cannot become a
-/// Prometheus label name: such labels are left out of every series, as YACE leaves them out.
-fn labelled(
-    pairs: impl Iterator<Item = (String, String)>,
-    key: &str,
-    field: &str,
-    warnings: &mut Vec<String>,
-) -> Vec<(String, String)> {
-    let pairs: Vec<_> = pairs.collect();
-    for (index, (name, _)) in pairs.iter().enumerate() {
-        // Snake case changes only letter case and underscores, so validity is the same.
-        if naming::dimension_label(name, false).is_none() {
-            warnings.push(format!(
-                "{key}[{index}].{field}: {name:?} cannot be a Prometheus label name; the label is left out"
-            ));
-        }
-    }
-    pairs
-}
-
-fn required(value: Option<String>, key: &str) -> Result<String, ConfigError> {
-    value
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| invalid(key, "is required and must not be empty"))
-}
-
-impl RawMetric {
-    fn validate(
-        self,
-        key: &str,
-        namespace: &str,
-        warnings: &mut Vec<String>,
-    ) -> Result<Metric, ConfigError> {
-        let name = required(self.name, &format!("{key}.name"))?;
-        if self.delay.is_some_and(|delay| delay != 0) {
-            warnings.push(format!(
-                "{key}.delay is ignored: YACE never honoured a metric-level delay"
-            ));
-        }
-        if self.nil_to_zero == Some(true) {
-            warnings.push(format!(
-                "{key}.nilToZero has no effect on static jobs: a metric without datapoints has no series"
-            ));
-        }
-        let timestamps = self.add_cloudwatch_timestamp.unwrap_or(false);
-        if self.export_all_data_points.unwrap_or(false) && !timestamps {
-            return Err(invalid(
-                format!("{key}.exportAllDataPoints"),
-                "needs addCloudwatchTimestamp: true",
-            ));
-        }
-        if timestamps {
-            return Err(unsupported(
-                &format!("{key}.addCloudwatchTimestamp"),
-                "CloudWatch timestamps",
-            ));
-        }
-        let period = seconds(self.period, &format!("{key}.period"))?;
-        let length = seconds(self.length, &format!("{key}.length"))?;
-        if length < period {
-            return Err(invalid(
-                format!("{key}.length"),
-                format!(
-                    "length ({length}) is smaller than period ({period}), which leaves gaps in the data"
-                ),
-            ));
-        }
-
-        // YACE accepts what CloudWatch then rejects, and loses the metric. Here the query
-        // would share a GetMetricData call with others and take them down too, so it is left
-        // out up front, with a warning.
-        let mut statistics = self.statistics;
-        if !is_cloudwatch_period(period) {
-            warnings.push(format!(
-                "{key}.period: CloudWatch accepts 1, 5, 10, 20, 30 or a multiple of 60, not {period}; metric {name} is skipped"
-            ));
-            statistics.clear();
-        }
-        statistics.retain(|statistic| {
-            let known = is_cloudwatch_statistic(statistic);
-            if !known {
-                warnings.push(format!(
-                    "{key}.statistics: {statistic:?} is not a CloudWatch statistic; it is skipped"
-                ));
-            }
-            known
-        });
-        // A series name Prometheus cannot parse would fail the whole scrape (YACE #1564).
-        statistics.retain(|statistic| {
-            let series = naming::metric_name(namespace, &name, statistic);
-            let valid = naming::is_valid_metric_name(&series);
-            if !valid {
-                warnings.push(format!(
-                    "{key}: {series:?} is not a valid Prometheus metric name; statistic {statistic} is skipped"
-                ));
-            }
-            valid
-        });
-        if statistics.is_empty() {
-            warnings.push(format!(
-                "{key}: metric {name} has no statistic and produces no series"
-            ));
-        }
-        Ok(Metric {
-            name,
-            statistics,
-            period,
-            length,
-        })
-    }
-}
-
-/// Periods CloudWatch serves: high resolution 1, 5, 10, 20, 30 s, or whole minutes.
-fn is_cloudwatch_period(period: u32) -> bool {
-    matches!(period, 1 | 5 | 10 | 20 | 30) || period.is_multiple_of(60)
-}
-
-/// The statistics GetMetricData accepts: the five basic ones, `IQM`, percentile-style
-/// `p99`, `tm99.5`, `wm90`, `tc90`, `ts90`, and the range forms `TM(10%:90%)`, `PR(:300)`.
-pub fn is_cloudwatch_statistic(statistic: &str) -> bool {
-    const BASIC: [&str; 6] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum", "IQM"];
-    if BASIC.contains(&statistic) {
-        return true;
-    }
-    let is_number = |text: &str| {
-        !text.is_empty()
-            && text.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && text.parse::<f64>().is_ok()
-    };
-    for prefix in ["p", "tm", "wm", "tc", "ts"] {
-        if let Some(rest) = statistic.strip_prefix(prefix)
-            && is_number(rest)
-        {
-            return rest.parse::<f64>().is_ok_and(|n| n > 0.0 && n <= 100.0);
-        }
-    }
-    for prefix in ["PR", "TM", "WM", "TC", "TS"] {
-        if let Some(range) = statistic
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix('('))
-            .and_then(|rest| rest.strip_suffix(')'))
-            && let Some((low, high)) = range.split_once(':')
-        {
-            let bound = |b: &str| b.is_empty() || is_number(b.strip_suffix('%').unwrap_or(b));
-            return (!low.is_empty() || !high.is_empty()) && bound(low) && bound(high);
-        }
-    }
-    false
-}
-
-/// A period or length in seconds; YACE treats 0 as unset.
-fn seconds(value: Option<i64>, key: &str) -> Result<u32, ConfigError> {
-    let value = value.filter(|&v| v != 0).unwrap_or(DEFAULT_SECONDS);
-    // The API carries seconds as a 32-bit signed integer.
-    u32::try_from(value)
-        .ok()
-        .filter(|&v| v >= 1 && i32::try_from(v).is_ok())
-        .ok_or_else(|| {
-            invalid(
-                key,
-                format!("must be a positive number of seconds, got {value}"),
-            )
-        })
 }
 
 #[cfg(test)]
@@ -500,8 +276,53 @@ static:
         statistics: [Average]
 "#;
 
+    const DISCOVERY: &str = r#"
+apiVersion: v1alpha1
+sts-region: eu-west-1
+discovery:
+  exportedTagsOnMetrics:
+    AWS/SQS: [team]
+  jobs:
+    - type: AWS/SQS
+      regions: [eu-west-1, us-east-1]
+      searchTags:
+        - key: env
+          value: ^(dev|prod)$
+      period: 60
+      length: 300
+      delay: 120
+      nilToZero: true
+      statistics: [Sum]
+      metrics:
+        - name: NumberOfMessagesSent
+        - name: ApproximateAgeOfOldestMessage
+          statistics: [Maximum]
+          nilToZero: false
+          period: 300
+customNamespace:
+  - name: app
+    namespace: MyApp
+    regions: [eu-west-1]
+    roles:
+      - roleArn: arn:aws:iam::123456789012:role/reader
+        externalId: abc
+    statistics: [Average]
+    metrics:
+      - name: Latency
+"#;
+
+    /// The 1-based line of the first line of `text` containing `needle`.
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|line| line.contains(needle)).unwrap() + 1
+    }
+
     fn error_of(text: &str) -> String {
         parse(text).unwrap_err().to_string()
+    }
+
+    fn warnings_of(text: &str) -> Vec<String> {
+        let loaded = parse(text).unwrap();
+        loaded.warnings.iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -512,6 +333,7 @@ static:
         assert_eq!(job.name, "image-processor");
         assert_eq!(job.namespace, "AWS/Lambda");
         assert_eq!(job.regions, ["eu-west-1"]);
+        assert_eq!(job.roles, [Role::default()]);
         assert_eq!(
             job.dimensions,
             [(
@@ -520,17 +342,88 @@ static:
             )]
         );
         assert_eq!(job.custom_tags, [("team".into(), "media".into())]);
-        let periods: Vec<_> = job.metrics.iter().map(|m| (m.period, m.length)).collect();
-        assert_eq!(periods, [(60, 120), (300, 300)]);
+        let periods: Vec<_> = job
+            .metrics
+            .iter()
+            .map(|m| (m.period, m.length, m.delay))
+            .collect();
+        assert_eq!(periods, [(60, 120, 0), (300, 300, 0)]);
+        assert!(loaded.config.not_yet_scraped().is_empty());
     }
 
     #[test]
-    fn unknown_keys_are_warnings_naming_their_path() {
-        let text = LAMBDA.replace("period: 60", "period: 60\n        colour: blue");
-        let loaded = parse(&text).unwrap();
+    fn metric_fields_fall_back_to_the_job_then_to_yace_defaults() {
+        let loaded = parse(DISCOVERY).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let config = &loaded.config;
+        assert_eq!(config.sts_region.as_deref(), Some("eu-west-1"));
+        let job = &config.discovery_jobs[0];
+        assert_eq!(job.namespace, "AWS/SQS");
+        assert_eq!(job.exported_tags, ["team"]);
+        assert_eq!(job.search_tags[0].0, "env");
+        assert!(job.search_tags[0].1.is_match("prod"));
+        let sent = &job.metrics[0];
         assert_eq!(
-            loaded.warnings,
-            ["unknown key static[0].metrics[0].colour is ignored"]
+            (
+                sent.statistics.as_slice(),
+                sent.period,
+                sent.length,
+                sent.delay,
+                sent.nil_to_zero
+            ),
+            (&["Sum".to_owned()][..], 60, 300, 120, true)
+        );
+        let age = &job.metrics[1];
+        assert_eq!(
+            (
+                age.statistics.as_slice(),
+                age.period,
+                age.length,
+                age.delay,
+                age.nil_to_zero
+            ),
+            (&["Maximum".to_owned()][..], 300, 300, 120, false)
+        );
+        let custom = &config.custom_namespace_jobs[0];
+        assert_eq!(
+            (custom.name.as_str(), custom.namespace.as_str()),
+            ("app", "MyApp")
+        );
+        assert_eq!(custom.metrics[0].statistics, ["Average"]);
+        assert_eq!(
+            custom.roles,
+            [Role {
+                role_arn: Some("arn:aws:iam::123456789012:role/reader".into()),
+                external_id: Some("abc".into()),
+            }]
+        );
+        assert_eq!(
+            config.not_yet_scraped(),
+            ["discovery.jobs", "customNamespace"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_naming_their_path_and_line() {
+        let text = LAMBDA.replace("period: 60", "period: 60\n        colour: blue");
+        assert_eq!(
+            warnings_of(&text),
+            [format!(
+                "static[0].metrics[0].colour: unknown key, ignored (line {})",
+                line_of(&text, "colour")
+            )]
+        );
+        // Static jobs have no job-level metric fields in YACE: there they are unknown keys.
+        let text = LAMBDA.replace(
+            "    regions: [eu-west-1]",
+            "    regions: [eu-west-1]\n    period: 600",
+        );
+        assert_eq!(
+            warnings_of(&text),
+            [format!(
+                "static[0].period: unknown key, ignored (line {})",
+                line_of(&text, "period: 600")
+            )]
         );
     }
 
@@ -542,29 +435,49 @@ static:
             message.starts_with("static[0].metrics[0].period: invalid type: string \"sixty\""),
             "{message}"
         );
-        assert!(message.ends_with("(line 16)"), "{message}");
-    }
-
-    #[test]
-    fn length_below_period_is_rejected_with_its_path() {
-        let text = LAMBDA.replace("length: 120", "length: 30");
-        assert_eq!(
-            error_of(&text),
-            "static[0].metrics[0].length: length (30) is smaller than period (60), which leaves gaps in the data"
+        assert!(
+            message.ends_with(&format!("(line {})", line_of(&text, "sixty"))),
+            "{message}"
         );
     }
 
     #[test]
-    fn missing_name_and_regions_are_rejected() {
-        let text = LAMBDA.replace("name: image-processor", "name: ''");
+    fn length_below_period_is_rejected_with_its_path_and_line() {
+        let text = LAMBDA.replace("length: 120", "length: 30");
         assert_eq!(
             error_of(&text),
-            "static[0].name: is required and must not be empty"
+            format!(
+                "static[0].metrics[0].length: length (30) is smaller than period (60), which leaves gaps in the data (line {})",
+                line_of(&text, "length: 30")
+            )
+        );
+        let text = DISCOVERY.replace("      length: 300", "      length: 30");
+        assert_eq!(
+            error_of(&text),
+            format!(
+                "discovery.jobs[0].metrics[0].length: length (30) is smaller than period (60), which leaves gaps in the data (line {})",
+                line_of(&text, "- name: NumberOfMessagesSent")
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_reported_at_its_parent() {
+        let text = LAMBDA.replace("    namespace: AWS/Lambda\n", "");
+        assert_eq!(
+            error_of(&text),
+            format!(
+                "static[0].namespace: is required and must not be empty (line {})",
+                line_of(&text, "- name: image-processor")
+            )
         );
         let text = LAMBDA.replace("regions: [eu-west-1]", "regions: []");
         assert_eq!(
             error_of(&text),
-            "static[0].regions: at least one region is required"
+            format!(
+                "static[0].regions: at least one region is required (line {})",
+                line_of(&text, "regions")
+            )
         );
     }
 
@@ -573,12 +486,95 @@ static:
         let text = LAMBDA.replace("v1alpha1", "v2");
         assert_eq!(
             error_of(&text),
-            "apiVersion: unknown value \"v2\", expected \"v1alpha1\""
+            "apiVersion: unknown value \"v2\", expected \"v1alpha1\" (line 2)"
         );
         let text = LAMBDA.replace("apiVersion: v1alpha1\n", "");
         assert_eq!(
-            parse(&text).unwrap().warnings,
-            ["apiVersion is missing; v1alpha1 is assumed"]
+            warnings_of(&text),
+            ["apiVersion: missing; v1alpha1 is assumed"]
+        );
+    }
+
+    #[test]
+    fn discovery_type_must_be_a_supported_namespace_not_an_alias() {
+        let text = DISCOVERY.replace("- type: AWS/SQS", "- type: sqs");
+        assert_eq!(
+            error_of(&text),
+            format!(
+                "discovery.jobs[0].type: use the namespace \"AWS/SQS\" rather than the alias \"sqs\" (line {})",
+                line_of(&text, "type: sqs")
+            )
+        );
+        let text = DISCOVERY.replace("- type: AWS/SQS", "- type: AWS/Nope");
+        assert!(
+            error_of(&text)
+                .starts_with("discovery.jobs[0].type: \"AWS/Nope\" is not a supported service")
+        );
+    }
+
+    #[test]
+    fn exported_tags_must_name_a_discovery_job_namespace() {
+        let text = DISCOVERY.replace("    AWS/SQS: [team]", "    AWS/Lambda: [team]");
+        assert_eq!(
+            error_of(&text),
+            format!(
+                "discovery.exportedTagsOnMetrics.AWS/Lambda: matches no discovery job's type (line {})",
+                line_of(&text, "AWS/Lambda: [team]")
+            )
+        );
+        let text = DISCOVERY.replace("    AWS/SQS: [team]", "    sqs: [team]");
+        assert!(
+            error_of(&text).contains("use the namespace \"AWS/SQS\" rather than the alias \"sqs\"")
+        );
+    }
+
+    #[test]
+    fn discovery_metrics_need_statistics_on_the_metric_or_the_job() {
+        let text = DISCOVERY.replace("      statistics: [Sum]\n", "");
+        assert_eq!(
+            error_of(&text),
+            format!(
+                "discovery.jobs[0].metrics[0].statistics: at least one statistic is required, on the metric or its job (line {})",
+                line_of(&text, "- name: NumberOfMessagesSent")
+            )
+        );
+    }
+
+    #[test]
+    fn an_invalid_search_tag_pattern_is_rejected() {
+        let text = DISCOVERY.replace("^(dev|prod)$", "(unclosed");
+        let message = error_of(&text);
+        assert!(
+            message.starts_with(
+                "discovery.jobs[0].searchTags[0].value: not a valid regular expression"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn deprecated_keys_warn() {
+        let text = DISCOVERY
+            .replace(
+                "      delay: 120",
+                "      delay: 120\n      roundingPeriod: 60",
+            )
+            .replace(
+                "          period: 300",
+                "          period: 300\n          delay: 60",
+            );
+        assert_eq!(
+            warnings_of(&text),
+            [
+                format!(
+                    "discovery.jobs[0].roundingPeriod: deprecated and ignored: the window is always rounded to the metric's period (line {})",
+                    line_of(&text, "roundingPeriod")
+                ),
+                format!(
+                    "discovery.jobs[0].metrics[1].delay: ignored: YACE never honoured a metric-level delay; set it on the job (line {})",
+                    line_of(&text, "delay: 60")
+                ),
+            ]
         );
     }
 
@@ -589,13 +585,17 @@ static:
             "period: 45\n        length: 90",
         );
         let loaded = parse(&text).unwrap();
-        assert_eq!(
-            loaded.config.static_jobs[0].metrics[0].statistics,
-            Vec::<String>::new()
+        assert!(
+            loaded.config.static_jobs[0].metrics[0]
+                .statistics
+                .is_empty()
         );
         assert_eq!(
-            loaded.warnings[0],
-            "static[0].metrics[0].period: CloudWatch accepts 1, 5, 10, 20, 30 or a multiple of 60, not 45; metric Invocations is skipped"
+            loaded.warnings[0].to_string(),
+            format!(
+                "static[0].metrics[0].period: CloudWatch accepts 1, 5, 10, 20, 30 or a multiple of 60, not 45; metric Invocations is skipped (line {})",
+                line_of(&text, "period: 45")
+            )
         );
 
         let text = LAMBDA.replace(
@@ -608,10 +608,11 @@ static:
             ["Sum", "p99.5", "TM(10%:90%)"]
         );
         assert_eq!(
-            loaded.warnings,
-            [
-                "static[0].metrics[0].statistics: \"Avg\" is not a CloudWatch statistic; it is skipped"
-            ]
+            warnings_of(&text),
+            [format!(
+                "static[0].metrics[0].statistics: \"Avg\" is not a CloudWatch statistic; it is skipped (line {})",
+                line_of(&text, "Avg")
+            )]
         );
     }
 
@@ -656,10 +657,11 @@ static:
     fn label_names_prometheus_cannot_take_are_warned_about_once() {
         let text = LAMBDA.replace("name: FunctionName", "name: Größe");
         assert_eq!(
-            parse(&text).unwrap().warnings,
-            [
-                "static[0].dimensions[0].name: \"Größe\" cannot be a Prometheus label name; the label is left out"
-            ]
+            warnings_of(&text),
+            [format!(
+                "static[0].dimensions[0].name: \"Größe\" cannot be a Prometheus label name; the label is left out (line {})",
+                line_of(&text, "Größe")
+            )]
         );
     }
 
@@ -672,10 +674,9 @@ static:
                 .statistics
                 .is_empty()
         );
-        assert_eq!(
-            loaded.warnings[0],
+        assert!(loaded.warnings[0].to_string().starts_with(
             "static[0].metrics[0]: \"aws_lambda_calls#total_sum\" is not a valid Prometheus metric name; statistic Sum is skipped"
-        );
+        ));
     }
 
     #[test]
@@ -691,7 +692,10 @@ static:
         );
         assert_eq!(
             error_of(&text),
-            "static[0].metrics[0].exportAllDataPoints: needs addCloudwatchTimestamp: true"
+            format!(
+                "static[0].metrics[0].exportAllDataPoints: needs addCloudwatchTimestamp: true (line {})",
+                line_of(&text, "exportAllDataPoints")
+            )
         );
     }
 
@@ -703,7 +707,10 @@ static:
         );
         assert_eq!(
             error_of(&text),
-            "static[0].roles[0].externalId: externalId needs a roleArn"
+            format!(
+                "static[0].roles[0].externalId: needs a roleArn (line {})",
+                line_of(&text, "externalId")
+            )
         );
     }
 
