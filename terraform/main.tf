@@ -115,7 +115,7 @@ module "lambda_function" {
   name_prefix             = local.name_prefix
   tags                    = local.tags
   kms_key_arn             = aws_kms_key.this.arn
-  package_path            = var.lambda_package_path
+  package_path            = "${path.root}/${var.lambda_package_path}"
   memory_size             = var.lambda_memory_size
   timeout                 = var.lambda_timeout
   reserved_concurrency    = var.lambda_reserved_concurrency
@@ -139,7 +139,7 @@ module "cloudwatch_alarms" {
   dead_letter_queue_name = module.lambda_function.dead_letter_queue_name
   queue_name             = module.lambda_function.queue_name
   alarm_topic_arn        = module.sns_notifications.alerts_topic_arn
-  ok_topic_arn           = module.sns_notifications.alerts_topic_arn
+  ok_topic_arn           = module.sns_notifications.notifications_topic_arn
   environment            = var.environment
 }
 
@@ -169,14 +169,16 @@ module "observability_ec2" {
   source = "./modules/observability_ec2"
   count  = var.observability_enabled ? 1 : 0
 
-  name_prefix            = local.name_prefix
-  tags                   = local.tags
-  kms_key_arn            = aws_kms_key.this.arn
-  vpc_id                 = var.observability_vpc_id
-  subnet_id              = var.observability_subnet_id
-  allowed_cidrs          = var.observability_allowed_cidrs
-  exporter_package_url   = var.exporter_package_url
-  function_name          = module.lambda_function.function_name
-  dead_letter_queue_name = module.lambda_function.dead_letter_queue_name
-  queue_name             = module.lambda_function.queue_name
+  name_prefix             = local.name_prefix
+  tags                    = local.tags
+  kms_key_arn             = aws_kms_key.this.arn
+  vpc_id                  = var.observability_vpc_id
+  subnet_id               = var.observability_subnet_id
+  allowed_cidrs           = var.observability_allowed_cidrs
+  exporter_package_url    = var.exporter_package_url
+  exporter_package_sha256 = var.exporter_package_sha256
+  environment             = var.environment
+  function_name           = module.lambda_function.function_name
+  dead_letter_queue_name  = module.lambda_function.dead_letter_queue_name
+  queue_name              = module.lambda_function.queue_name
 }

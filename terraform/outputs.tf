@@ -33,6 +33,11 @@ output "alerts_topic_arn" {
   value       = module.sns_notifications.alerts_topic_arn
 }
 
+output "notifications_topic_arn" {
+  description = "SNS topic for operational notifications, including alarms returning to OK."
+  value       = module.sns_notifications.notifications_topic_arn
+}
+
 output "dashboard_name" {
   description = "CloudWatch dashboard of the pipeline."
   value       = module.cloudwatch_metrics.dashboard_name

@@ -13,8 +13,10 @@ variable "project" {
   description = "Project name, the first part of every resource name."
   default     = "image-processor"
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.project))
-    error_message = "project must be 3 to 24 lower-case letters, digits or hyphens."
+    # <project>-<environment> stays within 38 characters, so the default bucket names
+    # (<prefix>-destination-<account id>) stay within S3's 63.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}[a-z0-9]$", var.project))
+    error_message = "project must be 3 to 21 lower-case letters, digits or hyphens."
   }
 }
 
@@ -39,8 +41,8 @@ variable "source_bucket_name" {
   description = "Name of the bucket users upload images to; empty means <project>-<environment>-source-<account id>."
   default     = ""
   validation {
-    condition     = var.source_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.source_bucket_name))
-    error_message = "source_bucket_name must be a valid S3 bucket name."
+    condition     = var.source_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.source_bucket_name))
+    error_message = "source_bucket_name must be a valid S3 bucket name without dots (dots break TLS with virtual-hosted addressing)."
   }
 }
 
@@ -49,8 +51,8 @@ variable "destination_bucket_name" {
   description = "Name of the bucket the variants are written to; empty means <project>-<environment>-destination-<account id>."
   default     = ""
   validation {
-    condition     = var.destination_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.destination_bucket_name))
-    error_message = "destination_bucket_name must be a valid S3 bucket name."
+    condition     = var.destination_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.destination_bucket_name))
+    error_message = "destination_bucket_name must be a valid S3 bucket name without dots (dots break TLS with virtual-hosted addressing)."
   }
 }
 
@@ -94,7 +96,7 @@ variable "lambda_timeout" {
 
 variable "lambda_reserved_concurrency" {
   type        = number
-  description = "Concurrent executions reserved for (and capping) the function."
+  description = "Concurrent executions reserved for (and capping) the function. The account must keep 10 unreserved, so a new account with a quota of 10 needs a quota increase first."
   default     = 10
   validation {
     condition     = var.lambda_reserved_concurrency >= 1
@@ -188,6 +190,12 @@ variable "observability_allowed_cidrs" {
     condition     = alltrue([for c in var.observability_allowed_cidrs : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
     error_message = "observability_allowed_cidrs must be CIDR blocks, and not 0.0.0.0/0."
   }
+}
+
+variable "exporter_package_sha256" {
+  type        = string
+  description = "SHA-256 of the exporter binary; the observability instance refuses a download that does not match. Set it whenever observability_enabled."
+  default     = null
 }
 
 variable "exporter_package_url" {

@@ -15,6 +15,9 @@ locals {
 
   # The processor's configuration contract: every value is a string.
   environment_variables = {
+    # arn:aws:s3:::<bucket>; the processor refuses to start if the destination could
+    # trigger it again, and needs the source bucket to tell.
+    SOURCE_BUCKET      = element(split(":", var.source_bucket_arn), 5)
     DESTINATION_BUCKET = var.destination_bucket_name
     DESTINATION_PREFIX = var.destination_prefix
     VARIANTS           = jsonencode(var.variants)

@@ -92,12 +92,12 @@ variable "log_retention_days" {
 
 variable "log_level" {
   type        = string
-  description = "Lowest level of application log lines that Lambda keeps (JSON log format)."
+  description = "Lowest level of application log lines that Lambda keeps (JSON log format). WARN and above are refused: Lambda files the processor's metric lines (EMF, no level) as INFO and would drop them."
   default     = "INFO"
 
   validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
-    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+    condition     = contains(["TRACE", "DEBUG", "INFO"], var.log_level)
+    error_message = "log_level must be TRACE, DEBUG or INFO; higher levels would drop the processor's metric lines."
   }
 }
 

@@ -103,6 +103,7 @@ data "aws_iam_policy_document" "assume_role" {
 }
 
 data "aws_iam_policy_document" "this" {
+  #checkov:skip=CKV_AWS_356:logs:GetQueryResults takes a query id, not a log group; IAM's service reference lists no resource type for it, so "*" is the only resource that matches. Every other "*" here is on actions with no resource-level permissions.
   # CloudWatch metric reads, resource tag lookups and account alias listing have no
   # resource-level permissions in IAM: "*" is the only resource these actions accept.
   statement {
@@ -110,7 +111,6 @@ data "aws_iam_policy_document" "this" {
     effect = "Allow"
     actions = [
       "cloudwatch:GetMetricData",
-      "cloudwatch:GetMetricStatistics",
       "cloudwatch:ListMetrics",
       "iam:ListAccountAliases",
       "tag:GetResources",
@@ -118,11 +118,12 @@ data "aws_iam_policy_document" "this" {
     resources = ["*"]
   }
 
-  # logs:DescribeLogGroups has no resource-level permissions in IAM either: "*" only.
+  # logs:DescribeLogGroups and logs:GetQueryResults (which names a query id, not a log
+  # group) have no resource-level permissions in IAM either: "*" only.
   statement {
-    sid       = "DescribeLogGroupsNoResourceLevelPermissions"
+    sid       = "LogsNoResourceLevelPermissions"
     effect    = "Allow"
-    actions   = ["logs:DescribeLogGroups"]
+    actions   = ["logs:DescribeLogGroups", "logs:GetQueryResults"]
     resources = ["*"]
   }
 
@@ -132,7 +133,6 @@ data "aws_iam_policy_document" "this" {
     effect = "Allow"
     actions = [
       "logs:FilterLogEvents",
-      "logs:GetQueryResults",
       "logs:StartQuery",
     ]
     resources = [
@@ -182,6 +182,7 @@ resource "aws_instance" "this" {
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
     region                  = data.aws_region.current.region
     function_name           = var.function_name
+    environment             = var.environment
     dead_letter_queue_name  = var.dead_letter_queue_name
     queue_name              = var.queue_name == null ? "" : var.queue_name
     exporter_package_url    = var.exporter_package_url

@@ -158,3 +158,12 @@ variable "scrape_interval_seconds" {
     error_message = "scrape_interval_seconds must be a whole number from 10 to 3600."
   }
 }
+
+variable "environment" {
+  type        = string
+  description = "Environment of the pipeline: the Environment dimension of the processor's own metrics."
+  validation {
+    condition     = can(regex("^[a-z0-9-]{1,16}$", var.environment))
+    error_message = "environment must be 1 to 16 lower-case letters, digits or hyphens."
+  }
+}
