@@ -6,7 +6,9 @@
 use std::time::SystemTime;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricStat, RecentlyActive, ScanBy,
+};
 
 use crate::Error;
 
@@ -46,6 +48,15 @@ pub trait CloudWatch: Send + Sync {
         queries: &[Query],
         window: Window,
     ) -> impl Future<Output = Result<Vec<Vec<Datapoint>>, Error>> + Send;
+
+    /// The dimension sets of every metric called `metric` in `namespace`, all pages of them;
+    /// with `recently_active`, only those with data in the last three hours.
+    fn list_metrics(
+        &self,
+        namespace: &str,
+        metric: &str,
+        recently_active: bool,
+    ) -> impl Future<Output = Result<Vec<Vec<(String, String)>>, Error>> + Send;
 }
 
 /// [`CloudWatch`] over the AWS SDK, for one region.
@@ -154,5 +165,45 @@ impl CloudWatch for Client {
             points.sort_by_key(|point| std::cmp::Reverse(point.timestamp));
         }
         Ok(answers)
+    }
+
+    async fn list_metrics(
+        &self,
+        namespace: &str,
+        metric: &str,
+        recently_active: bool,
+    ) -> Result<Vec<Vec<(String, String)>>, Error> {
+        let mut request = self
+            .sdk
+            .list_metrics()
+            .namespace(namespace)
+            .metric_name(metric);
+        if recently_active {
+            request = request.recently_active(RecentlyActive::Pt3H);
+        }
+        let mut found = Vec::new();
+        let mut next_token = None;
+        loop {
+            let page = request
+                .clone()
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| Error::aws("ListMetrics", error))?;
+            found.extend(page.metrics().iter().map(|metric| {
+                metric
+                    .dimensions()
+                    .iter()
+                    .map(|d| {
+                        let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+                        (text(d.name()), text(d.value()))
+                    })
+                    .collect()
+            }));
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(found);
+            }
+        }
     }
 }

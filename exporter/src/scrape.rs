@@ -145,6 +145,15 @@ mod tests {
                 })
                 .collect())
         }
+
+        async fn list_metrics(
+            &self,
+            _namespace: &str,
+            _metric: &str,
+            _recently_active: bool,
+        ) -> Result<Vec<Vec<(String, String)>>, Error> {
+            Ok(Vec::new())
+        }
     }
 
     fn lambda_job() -> StaticJob {
