@@ -10,6 +10,7 @@ pub mod associator;
 pub mod cli;
 pub mod cloudwatch;
 pub mod config;
+pub mod discovery;
 pub mod error;
 pub mod naming;
 pub mod scheduler;
@@ -17,5 +18,6 @@ pub mod scrape;
 pub mod server;
 pub mod services;
 pub mod snapshot;
+pub mod tagging;
 
 pub use error::Error;

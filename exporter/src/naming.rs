@@ -95,6 +95,11 @@ pub fn dimension_label(dimension: &str, snake_case: bool) -> Option<String> {
     prefixed_label("dimension_", dimension, snake_case)
 }
 
+/// The label name of a resource tag: `tag_<key>`.
+pub fn tag_label(key: &str, snake_case: bool) -> Option<String> {
+    prefixed_label("tag_", key, snake_case)
+}
+
 /// The label name of a job's `customTags` entry: `custom_tag_<key>`.
 pub fn custom_tag_label(key: &str, snake_case: bool) -> Option<String> {
     prefixed_label("custom_tag_", key, snake_case)

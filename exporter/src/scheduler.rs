@@ -11,19 +11,33 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::Error;
-use crate::cloudwatch;
 use crate::config::Config;
 use crate::scrape::{self, Context, Series};
 use crate::snapshot::{Latest, Snapshot};
+use crate::{Error, cloudwatch, discovery, tagging};
+
+/// The clients of one region.
+#[derive(Debug)]
+struct Clients {
+    cloudwatch: cloudwatch::Client,
+    tagging: tagging::Client,
+    /// Tells the account, in the job's region as YACE does unless `sts-region` says otherwise.
+    sts: aws_sdk_sts::Client,
+}
+
+/// A job of any kind, by its index in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Job {
+    Discovery(usize),
+    Static(usize),
+    CustomNamespace(usize),
+}
 
 /// Everything a scrape needs, built once from the configuration.
 #[derive(Debug)]
 pub struct Scheduler {
     config: Config,
-    /// Per region named by any job: its CloudWatch client and the STS client that tells the
-    /// account (in the job's region, as YACE does, unless `sts-region` says otherwise).
-    clients: HashMap<String, (cloudwatch::Client, aws_sdk_sts::Client)>,
+    clients: HashMap<String, Clients>,
     snake_case: bool,
 }
 
@@ -34,19 +48,18 @@ impl Scheduler {
         queries_per_call: usize,
         snake_case: bool,
     ) -> Self {
-        let clients = config
-            .static_jobs
-            .iter()
-            .flat_map(|job| &job.regions)
+        let clients = jobs(&config)
+            .flat_map(|(_, regions)| regions)
             .map(|region| {
                 let sts_region = config.sts_region.as_ref().unwrap_or(region);
                 let sts = aws_sdk_sts::config::Builder::from(sdk)
                     .region(aws_config::Region::new(sts_region.clone()))
                     .build();
-                let clients = (
-                    cloudwatch::Client::new(sdk, region, queries_per_call),
-                    aws_sdk_sts::Client::from_conf(sts),
-                );
+                let clients = Clients {
+                    cloudwatch: cloudwatch::Client::new(sdk, region, queries_per_call),
+                    tagging: tagging::Client::new(sdk, region),
+                    sts: aws_sdk_sts::Client::from_conf(sts),
+                };
                 (region.clone(), clients)
             })
             .collect();
@@ -84,16 +97,15 @@ impl Scheduler {
     pub async fn scrape(self: Arc<Self>) -> Vec<Series> {
         let now = SystemTime::now();
         let mut tasks = JoinSet::new();
-        for (index, job) in self.config.static_jobs.iter().enumerate() {
-            for region in &job.regions {
+        for (job, regions) in jobs(&self.config) {
+            for region in regions {
                 let (this, region) = (self.clone(), region.clone());
                 tasks.spawn(async move {
-                    let job = &this.config.static_jobs[index];
-                    let result = this.scrape_job(index, &region, now).await;
+                    let result = this.scrape_job(job, &region, now).await;
                     if let Err(error) = &result {
-                        tracing::error!(job = %job.name, %region, %error, "job failed; its series are left out");
+                        tracing::error!(?job, %region, %error, "job failed; its series are left out");
                     }
-                    (index, region, result.unwrap_or_default())
+                    (job, region, result.unwrap_or_default())
                 });
             }
         }
@@ -112,13 +124,14 @@ impl Scheduler {
 
     async fn scrape_job(
         &self,
-        index: usize,
+        job: Job,
         region: &str,
         now: SystemTime,
     ) -> Result<Vec<Series>, Error> {
-        let (cloudwatch, sts) = &self.clients[region];
+        let clients = &self.clients[region];
         // YACE labels every series with the account of the credentials, asked every scrape.
-        let identity = sts
+        let identity = clients
+            .sts
             .get_caller_identity()
             .send()
             .await
@@ -128,6 +141,32 @@ impl Scheduler {
             account_id: identity.account().unwrap_or_default(),
             snake_case: self.snake_case,
         };
-        scrape::static_job(&self.config.static_jobs[index], context, cloudwatch, now).await
+        let config = &self.config;
+        match job {
+            Job::Discovery(index) => {
+                let job = &config.discovery_jobs[index];
+                discovery::discovery_job(job, context, &clients.cloudwatch, &clients.tagging, now)
+                    .await
+            }
+            Job::Static(index) => {
+                let job = &config.static_jobs[index];
+                scrape::static_job(job, context, &clients.cloudwatch, now).await
+            }
+            Job::CustomNamespace(index) => {
+                let job = &config.custom_namespace_jobs[index];
+                discovery::custom_namespace_job(job, context, &clients.cloudwatch, now).await
+            }
+        }
     }
+}
+
+/// Every job of the configuration with its regions.
+fn jobs(config: &Config) -> impl Iterator<Item = (Job, &Vec<String>)> {
+    let discovery = config.discovery_jobs.iter().enumerate();
+    let statics = config.static_jobs.iter().enumerate();
+    let custom = config.custom_namespace_jobs.iter().enumerate();
+    discovery
+        .map(|(i, job)| (Job::Discovery(i), &job.regions))
+        .chain(statics.map(|(i, job)| (Job::Static(i), &job.regions)))
+        .chain(custom.map(|(i, job)| (Job::CustomNamespace(i), &job.regions)))
 }

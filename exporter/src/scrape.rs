@@ -84,24 +84,33 @@ fn static_value(statistic: &str, points: &[Datapoint]) -> Option<f64> {
 }
 
 fn static_labels(job: &StaticJob, context: Context<'_>) -> Vec<(String, String)> {
-    let mut labels = vec![
-        ("name".to_owned(), job.name.clone()),
-        ("region".to_owned(), context.region.to_owned()),
-        ("account_id".to_owned(), context.account_id.to_owned()),
-    ];
+    let mut labels = vec![("name".to_owned(), job.name.clone())];
     let dimensions = job.dimensions.iter().filter_map(|(name, value)| {
         Some((
             naming::dimension_label(name, context.snake_case)?,
             value.clone(),
         ))
     });
-    let tags = job.custom_tags.iter().filter_map(|(key, value)| {
+    labels.extend(dimensions);
+    labels.extend(context_labels(context, &job.custom_tags));
+    labels
+}
+
+/// The labels every series of a job carries: `region`, `account_id` and `custom_tag_*`.
+pub fn context_labels(
+    context: Context<'_>,
+    custom_tags: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut labels = vec![
+        ("region".to_owned(), context.region.to_owned()),
+        ("account_id".to_owned(), context.account_id.to_owned()),
+    ];
+    labels.extend(custom_tags.iter().filter_map(|(key, value)| {
         Some((
             naming::custom_tag_label(key, context.snake_case)?,
             value.clone(),
         ))
-    });
-    labels.extend(dimensions.chain(tags));
+    }));
     labels
 }
 
@@ -208,9 +217,9 @@ mod tests {
 
         let labels: Vec<(String, String)> = [
             ("name", "image-processor"),
+            ("dimension_FunctionName", "image-processor-dev-processor"),
             ("region", "eu-west-1"),
             ("account_id", "123456789012"),
-            ("dimension_FunctionName", "image-processor-dev-processor"),
             ("custom_tag_team", "media"),
         ]
         .iter()
@@ -257,9 +266,9 @@ mod tests {
             names,
             [
                 "name",
+                "dimension_function_name",
                 "region",
                 "account_id",
-                "dimension_function_name",
                 "custom_tag_team"
             ]
         );

@@ -85,6 +85,6 @@ fn a_valid_config_the_scraper_cannot_serve_yet_is_refused_by_name() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr(&output).trim(),
-        "error: this version of the exporter does not scrape these parts of the configuration yet: discovery.jobs, customNamespace"
+        "error: this version of the exporter does not scrape these parts of the configuration yet: discovery.jobs[4].type"
     );
 }

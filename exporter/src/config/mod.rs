@@ -102,22 +102,34 @@ impl Config {
     /// refuses these rather than half-serve them.
     pub fn not_yet_scraped(&self) -> Vec<String> {
         let mut found = Vec::new();
-        if !self.discovery_jobs.is_empty() {
-            found.push("discovery.jobs".to_owned());
-        }
-        if !self.custom_namespace_jobs.is_empty() {
-            found.push("customNamespace".to_owned());
+        let mut check = |key: String, roles: &[Role], metrics: &[Metric]| {
+            if roles.iter().any(|role| role.role_arn.is_some()) {
+                found.push(format!("{key}.roles"));
+            }
+            for (index, metric) in metrics.iter().enumerate() {
+                if metric.add_cloudwatch_timestamp {
+                    found.push(format!("{key}.metrics[{index}].addCloudwatchTimestamp"));
+                }
+            }
+        };
+        for (index, job) in self.discovery_jobs.iter().enumerate() {
+            check(format!("discovery.jobs[{index}]"), &job.roles, &job.metrics);
         }
         for (index, job) in self.static_jobs.iter().enumerate() {
-            if job.roles.iter().any(|role| role.role_arn.is_some()) {
-                found.push(format!("static[{index}].roles"));
-            }
-            for (metric_index, metric) in job.metrics.iter().enumerate() {
-                if metric.add_cloudwatch_timestamp {
-                    found.push(format!(
-                        "static[{index}].metrics[{metric_index}].addCloudwatchTimestamp"
-                    ));
-                }
+            check(format!("static[{index}]"), &job.roles, &job.metrics);
+        }
+        for (index, job) in self.custom_namespace_jobs.iter().enumerate() {
+            check(
+                format!("customNamespace[{index}]"),
+                &job.roles,
+                &job.metrics,
+            );
+        }
+        // YACE keeps only API-level API Gateway resources and renames v1 APIs after looking
+        // them up (GetRestApis, GetApis); without that step associations would differ.
+        for (index, job) in self.discovery_jobs.iter().enumerate() {
+            if job.namespace == "AWS/ApiGateway" {
+                found.push(format!("discovery.jobs[{index}].type"));
             }
         }
         found
@@ -397,10 +409,7 @@ customNamespace:
                 external_id: Some("abc".into()),
             }]
         );
-        assert_eq!(
-            config.not_yet_scraped(),
-            ["discovery.jobs", "customNamespace"]
-        );
+        assert_eq!(config.not_yet_scraped(), ["customNamespace[0].roles"]);
     }
 
     #[test]
