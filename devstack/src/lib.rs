@@ -122,6 +122,32 @@ pub fn wait_for<T>(
     }
 }
 
+/// Runs the git-ignored venv's Python (which has boto3, from moto) with `args`.
+pub fn run_python(args: &[&std::ffi::OsStr]) -> Result<(), Error> {
+    let program = workspace_root().join(".venv/bin/python");
+    if !program.exists() {
+        return Err(Error::Missing {
+            what: "the venv's Python",
+            path: program,
+        });
+    }
+    let output = std::process::Command::new(&program)
+        .args(args)
+        .output()
+        .map_err(|source| Error::Spawn {
+            program: program.display().to_string(),
+            source,
+        })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(Error::Exited {
+        process: "python",
+        status: output.status,
+        log: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
 /// GET `url` with query parameters; the status and the body, whatever the status.
 pub fn http_get(url: &str, query: &[(&str, &str)]) -> Result<(u16, String), Error> {
     let agent: ureq::Agent = ureq::Agent::config_builder()

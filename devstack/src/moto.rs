@@ -76,6 +76,13 @@ impl Moto {
         ]
     }
 
+    /// Creates the resources of `devstack/seed/resources.py` (tagged and untagged Lambda
+    /// functions, SQS queues, a DynamoDB table, a state machine, an S3 bucket).
+    pub fn seed_resources(&self) -> Result<(), Error> {
+        let script = crate::workspace_root().join("devstack/seed/resources.py");
+        crate::run_python(&[script.as_os_str(), self.endpoint.as_ref()])
+    }
+
     /// Puts each metric's `values` as datapoints stamped now, in one PutMetricData call, the
     /// way a running service reports them.
     pub fn put_metrics(
@@ -84,11 +91,22 @@ impl Moto {
         dimensions: &[(&str, &str)],
         metrics: &[(&str, &[f64])],
     ) -> Result<(), Error> {
+        self.put_metrics_at(SystemTime::now(), namespace, dimensions, metrics)
+    }
+
+    /// [`Moto::put_metrics`] with datapoints stamped `time`.
+    pub fn put_metrics_at(
+        &self,
+        time: SystemTime,
+        namespace: &str,
+        dimensions: &[(&str, &str)],
+        metrics: &[(&str, &[f64])],
+    ) -> Result<(), Error> {
         let dimensions: Vec<Dimension> = dimensions
             .iter()
             .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
             .collect();
-        let now = DateTime::from(SystemTime::now());
+        let time = DateTime::from(time);
         let data = metrics
             .iter()
             .map(|(metric, values)| {
@@ -96,7 +114,7 @@ impl Moto {
                     .metric_name(*metric)
                     .set_dimensions(Some(dimensions.clone()))
                     .set_values(Some(values.to_vec()))
-                    .timestamp(now)
+                    .timestamp(time)
                     .build()
             })
             .collect();

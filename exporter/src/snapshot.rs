@@ -1,7 +1,8 @@
 //! A finished scrape, frozen for serving. Building a [`Snapshot`] applies YACE's consistency
 //! rules: every series of a metric name carries the union of that name's label names (missing
 //! ones as `""`), and a later series with the same name and labels as an earlier one is dropped
-//! and counted. `/metrics` only encodes the latest snapshot; it never calls AWS.
+//! and counted. Series are sorted by labels within each name. `/metrics` only encodes the
+//! latest snapshot; it never calls AWS.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, RwLock};
@@ -56,6 +57,11 @@ impl Snapshot {
                 .entry(s.name.clone())
                 .or_default()
                 .push((labels, s.value));
+        }
+        // A stable order, whatever order the jobs finished in: diffs and golden files stay
+        // readable.
+        for series in families.values_mut() {
+            series.sort_by(|a, b| a.0.cmp(&b.0));
         }
         Snapshot {
             families,

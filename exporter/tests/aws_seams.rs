@@ -4,8 +4,6 @@
 //! plain fakes elsewhere; this is where the adapters meet AWS's wire protocols.
 //! Needs moto and boto3 in `.venv/`; `scripts/test` installs both.
 
-use std::process::Command;
-
 use aws_sdk_resourcegroupstagging::config::{BehaviorVersion, Credentials, Region};
 use devstack::Moto;
 use devstack::moto::REGION;
@@ -28,11 +26,7 @@ impl Seeded {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let moto = Moto::start(dir.path(), None).unwrap();
-        let root = devstack::workspace_root();
-        python(&[
-            root.join("devstack/seed/resources.py").to_str().unwrap(),
-            moto.endpoint(),
-        ]);
+        moto.seed_resources().unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let config = runtime.block_on(
             aws_config::defaults(BehaviorVersion::latest())
@@ -59,19 +53,6 @@ impl Seeded {
 }
 
 /// Runs the workspace's Python, the one with boto3, and fails the test if it fails.
-fn python(args: &[&str]) {
-    let program = devstack::workspace_root().join(".venv/bin/python");
-    let output = Command::new(&program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {}: {error}", program.display()));
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn arns(resources: &[Resource]) -> Vec<&str> {
     let mut arns: Vec<&str> = resources.iter().map(|r| r.arn.as_str()).collect();
     arns.sort_unstable();
@@ -164,7 +145,7 @@ fn resources_beyond_the_first_page_of_100_are_returned() {
          \x20   sqs.create_queue(QueueName=f'bulk-{{i}}', tags={{'Batch': 'bulk'}})\n",
         seeded.moto.endpoint()
     );
-    python(&["-c", &script]);
+    devstack::run_python(&["-c".as_ref(), script.as_ref()]).unwrap();
     let found = seeded.resources(&["sqs:queue"], &["Batch"]);
     assert_eq!(found.len(), 150);
     let mut names: Vec<&str> = found
