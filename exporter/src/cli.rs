@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use prometheus_client::registry::Registry;
 
 use crate::scheduler::Scheduler;
+use crate::self_metrics::SelfMetrics;
 use crate::snapshot::{Latest, SnapshotCollector};
 use crate::{Error, config, server};
 
@@ -221,14 +222,17 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         )
         .load()
         .await;
+    let metrics = Arc::new(SelfMetrics::default());
     let scheduler = Arc::new(Scheduler::new(
         config,
         &sdk,
         cli.metrics_per_query.into(),
         cli.labels_snake_case,
+        metrics.clone(),
     ));
     let latest = Arc::new(Latest::default());
     let mut registry = Registry::default();
+    metrics.register(&mut registry);
     registry.register_collector(Box::new(SnapshotCollector(latest.clone())));
 
     let interval = Duration::from_secs(cli.scraping_interval);

@@ -3,6 +3,8 @@
 //! `aws_sdk_cloudwatch`, so the SDK pin in the workspace `Cargo.toml` (kept for the local
 //! emulator's sake) is a one-line change. Batching and pagination live inside the adapter.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -11,6 +13,7 @@ use aws_sdk_cloudwatch::types::{
 };
 
 use crate::Error;
+use crate::self_metrics::SelfMetrics;
 
 /// The most queries one GetMetricData call may carry (an AWS limit).
 pub const MAX_QUERIES_PER_CALL: usize = 500;
@@ -64,18 +67,25 @@ pub trait CloudWatch: Send + Sync {
 pub struct Client {
     sdk: aws_sdk_cloudwatch::Client,
     queries_per_call: usize,
+    metrics: Arc<SelfMetrics>,
 }
 
 impl Client {
     /// A client for `region`; `queries_per_call` is YACE's `-metrics-per-query`, capped at the
-    /// AWS limit.
-    pub fn new(shared: &aws_config::SdkConfig, region: &str, queries_per_call: usize) -> Self {
+    /// AWS limit. Every request is counted in `metrics`.
+    pub fn new(
+        shared: &aws_config::SdkConfig,
+        region: &str,
+        queries_per_call: usize,
+        metrics: Arc<SelfMetrics>,
+    ) -> Self {
         let config = aws_sdk_cloudwatch::config::Builder::from(shared)
             .region(aws_config::Region::new(region.to_owned()))
             .build();
         Client {
             sdk: aws_sdk_cloudwatch::Client::from_conf(config),
             queries_per_call: queries_per_call.clamp(1, MAX_QUERIES_PER_CALL),
+            metrics,
         }
     }
 
@@ -94,12 +104,10 @@ impl Client {
             .scan_by(ScanBy::TimestampDescending);
         let mut next_token = None;
         loop {
-            let page = request
-                .clone()
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|error| Error::aws("GetMetricData", error))?;
+            let page = request.clone().set_next_token(next_token).send().await;
+            self.metrics
+                .get_metric_data_request(queries.len(), page.is_err());
+            let page = page.map_err(|error| Error::aws("GetMetricData", error))?;
             for result in page.metric_data_results() {
                 // Ids are `id_<index in batch>`, the scheme YACE uses too.
                 let Some(index) = result
@@ -182,24 +190,30 @@ impl CloudWatch for Client {
             request = request.recently_active(RecentlyActive::Pt3H);
         }
         let mut found = Vec::new();
+        let mut seen = HashSet::new();
         let mut next_token = None;
         loop {
-            let page = request
-                .clone()
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|error| Error::aws("ListMetrics", error))?;
-            found.extend(page.metrics().iter().map(|metric| {
-                metric
+            let page = request.clone().set_next_token(next_token).send().await;
+            self.metrics
+                .cloudwatch_request("ListMetrics", page.is_err());
+            let page = page.map_err(|error| Error::aws("ListMetrics", error))?;
+            for metric in page.metrics() {
+                let dimensions: Vec<(String, String)> = metric
                     .dimensions()
                     .iter()
                     .map(|d| {
                         let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
                         (text(d.name()), text(d.value()))
                     })
-                    .collect()
-            }));
+                    .collect();
+                // A metric listed twice (the emulator does it) would be fetched and billed
+                // twice; the order of dimensions does not make another metric.
+                let mut key = dimensions.clone();
+                key.sort();
+                if seen.insert(key) {
+                    found.push(dimensions);
+                }
+            }
             next_token = page.next_token().map(str::to_owned);
             if next_token.is_none() {
                 return Ok(found);

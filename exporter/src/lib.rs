@@ -15,6 +15,7 @@ pub mod error;
 pub mod naming;
 pub mod scheduler;
 pub mod scrape;
+pub mod self_metrics;
 pub mod server;
 pub mod services;
 pub mod snapshot;

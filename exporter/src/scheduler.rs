@@ -13,6 +13,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::config::Config;
 use crate::scrape::{self, Context, Series};
+use crate::self_metrics::SelfMetrics;
 use crate::snapshot::{Latest, Snapshot};
 use crate::{Error, cloudwatch, discovery, tagging};
 
@@ -39,6 +40,7 @@ pub struct Scheduler {
     config: Config,
     clients: HashMap<String, Clients>,
     snake_case: bool,
+    metrics: Arc<SelfMetrics>,
 }
 
 impl Scheduler {
@@ -47,6 +49,7 @@ impl Scheduler {
         sdk: &aws_config::SdkConfig,
         queries_per_call: usize,
         snake_case: bool,
+        metrics: Arc<SelfMetrics>,
     ) -> Self {
         let clients = jobs(&config)
             .flat_map(|(_, regions)| regions)
@@ -56,8 +59,13 @@ impl Scheduler {
                     .region(aws_config::Region::new(sts_region.clone()))
                     .build();
                 let clients = Clients {
-                    cloudwatch: cloudwatch::Client::new(sdk, region, queries_per_call),
-                    tagging: tagging::Client::new(sdk, region),
+                    cloudwatch: cloudwatch::Client::new(
+                        sdk,
+                        region,
+                        queries_per_call,
+                        metrics.clone(),
+                    ),
+                    tagging: tagging::Client::new(sdk, region, metrics.clone()),
                     sts: aws_sdk_sts::Client::from_conf(sts),
                 };
                 (region.clone(), clients)
@@ -67,6 +75,7 @@ impl Scheduler {
             clients,
             config,
             snake_case,
+            metrics,
         }
     }
 
@@ -78,6 +87,7 @@ impl Scheduler {
             ticker.tick().await;
             let started = Instant::now();
             let snapshot = Snapshot::new(self.clone().scrape().await);
+            self.metrics.duplicates_filtered(snapshot.duplicates());
             if snapshot.duplicates() > 0 {
                 tracing::warn!(
                     duplicates = snapshot.duplicates(),

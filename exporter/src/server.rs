@@ -19,8 +19,7 @@ use tokio::net::TcpListener;
 use crate::Error;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-/// What YACE serves: the classic text format. Our gauges read the same in both; only the
-/// OpenMetrics `# EOF` trailer differs.
+/// What YACE serves: the classic text format.
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Binds YACE's `-listen-address`. `:5000` is Go's spelling of every interface: IPv6 and
@@ -110,10 +109,35 @@ fn exposition(
     let mut body = String::new();
     encode_registry(&mut body, registry)?;
     if !openmetrics {
-        return Ok((TEXT, body));
+        return Ok((TEXT, classic_counters(&body)));
     }
     encode_eof(&mut body)?;
     Ok((OPENMETRICS, body))
+}
+
+/// prometheus-client writes OpenMetrics, where a counter family `x` has samples `x_total`;
+/// the classic format names the family after its samples. Renaming the HELP and TYPE lines
+/// of counters is the whole difference for what this exporter serves (gauges and counters
+/// without units), and keeps `promtool check metrics` from reading `x_total` as a family
+/// without help.
+fn classic_counters(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines() {
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
@@ -123,4 +147,22 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_renamed_after_their_samples_in_the_classic_format() {
+        let openmetrics = "# HELP x_requests Requests.\n# TYPE x_requests counter\n\
+                           x_requests_total{api_name=\"A\"} 3\n\
+                           # HELP x_size Size.\n# TYPE x_size gauge\nx_size 1.0\n";
+        assert_eq!(
+            classic_counters(openmetrics),
+            "# HELP x_requests_total Requests.\n# TYPE x_requests_total counter\n\
+             x_requests_total{api_name=\"A\"} 3\n\
+             # HELP x_size Size.\n# TYPE x_size gauge\nx_size 1.0\n"
+        );
+    }
 }

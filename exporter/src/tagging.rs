@@ -9,8 +9,11 @@
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
+use std::sync::Arc;
+
 use crate::Error;
 use crate::associator::Resource;
+use crate::self_metrics::SelfMetrics;
 
 /// The largest page GetResources serves, and the one YACE asks for.
 const RESOURCES_PER_PAGE: i32 = 100;
@@ -32,15 +35,18 @@ pub trait Tagging: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct Client {
     sdk: aws_sdk_resourcegroupstagging::Client,
+    metrics: Arc<SelfMetrics>,
 }
 
 impl Client {
-    pub fn new(shared: &aws_config::SdkConfig, region: &str) -> Self {
+    /// A client for `region`; every request is counted in `metrics`.
+    pub fn new(shared: &aws_config::SdkConfig, region: &str, metrics: Arc<SelfMetrics>) -> Self {
         let config = aws_sdk_resourcegroupstagging::config::Builder::from(shared)
             .region(aws_config::Region::new(region.to_owned()))
             .build();
         Client {
             sdk: aws_sdk_resourcegroupstagging::Client::from_conf(config),
+            metrics,
         }
     }
 }
@@ -68,8 +74,9 @@ impl Tagging for Client {
                 .clone()
                 .set_pagination_token(pagination_token)
                 .send()
-                .await
-                .map_err(|error| Error::aws("GetResources", error))?;
+                .await;
+            self.metrics.tagging_request();
+            let page = page.map_err(|error| Error::aws("GetResources", error))?;
             found.extend(page.resource_tag_mapping_list().iter().map(|mapping| {
                 Resource {
                     arn: mapping.resource_arn().unwrap_or_default().to_owned(),

@@ -44,7 +44,7 @@ impl Seeded {
     }
 
     fn resources(&self, resource_types: &[&str], tag_keys: &[&str]) -> Vec<Resource> {
-        let client = tagging::Client::new(&self.config, REGION);
+        let client = tagging::Client::new(&self.config, REGION, Default::default());
         let tag_keys: Vec<String> = tag_keys.iter().map(|&key| key.to_owned()).collect();
         self.runtime
             .block_on(client.get_resources(resource_types, &tag_keys))
@@ -179,7 +179,7 @@ fn list_metrics_returns_every_dimension_set_of_the_metric() {
         .put_metrics("AWS/Lambda", &[function], &[("Errors", &[0.0])])
         .unwrap();
 
-    let client = cloudwatch::Client::new(&seeded.config, REGION, 500);
+    let client = cloudwatch::Client::new(&seeded.config, REGION, 500, Default::default());
     let mut listed = seeded
         .runtime
         .block_on(client.list_metrics("AWS/Lambda", "Invocations", false))
