@@ -223,13 +223,16 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         .load()
         .await;
     let metrics = Arc::new(SelfMetrics::default());
-    let scheduler = Arc::new(Scheduler::new(
-        config,
-        &sdk,
-        cli.metrics_per_query.into(),
-        cli.labels_snake_case,
-        metrics.clone(),
-    ));
+    let scheduler = Arc::new(
+        Scheduler::new(
+            config,
+            &sdk,
+            cli.metrics_per_query.into(),
+            cli.labels_snake_case,
+            metrics.clone(),
+        )
+        .await,
+    );
     let latest = Arc::new(Latest::default());
     let mut registry = Registry::default();
     metrics.register(&mut registry);

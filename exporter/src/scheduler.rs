@@ -1,29 +1,50 @@
 //! The background loop: a scrape at start-up, then one every `-scraping-interval`, never two
-//! at once (a tick that comes while a scrape runs is skipped). Every job × region runs
-//! concurrently; one that fails (its account lookup or its CloudWatch calls) is logged and
-//! yields no series without blanking the others. The finished scrape replaces the served
-//! snapshot whole.
+//! at once (a tick that comes while a scrape runs is skipped). Every job × region × role runs
+//! concurrently; one that fails (its account lookup or its AWS calls) is logged and yields no
+//! series without blanking the others. The finished scrape replaces the served snapshot whole.
+//!
+//! Clients are built once per region and role: a role is assumed through STS (with its
+//! `externalId`, in `sts-region` when set) and its credentials are refreshed by the SDK. The
+//! account id of each set of credentials is asked once and kept, not asked every scrape.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::scrape::{self, Context, Series};
 use crate::self_metrics::SelfMetrics;
 use crate::snapshot::{Latest, Snapshot};
 use crate::{Error, cloudwatch, discovery, tagging};
 
-/// The clients of one region.
+/// The clients of one region under one role's credentials.
 #[derive(Debug)]
 struct Clients {
     cloudwatch: cloudwatch::Client,
     tagging: tagging::Client,
     /// Tells the account, in the job's region as YACE does unless `sts-region` says otherwise.
     sts: aws_sdk_sts::Client,
+    account_id: OnceLock<String>,
+}
+
+impl Clients {
+    /// The account of these credentials; asked of STS the first time only.
+    async fn account_id(&self) -> Result<&str, Error> {
+        if let Some(id) = self.account_id.get() {
+            return Ok(id);
+        }
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|error| Error::aws("GetCallerIdentity", error))?;
+        let id = identity.account().unwrap_or_default().to_owned();
+        Ok(self.account_id.get_or_init(|| id))
+    }
 }
 
 /// A job of any kind, by its index in the configuration.
@@ -38,39 +59,47 @@ enum Job {
 #[derive(Debug)]
 pub struct Scheduler {
     config: Config,
-    clients: HashMap<String, Clients>,
+    clients: HashMap<(String, Role), Clients>,
     snake_case: bool,
     metrics: Arc<SelfMetrics>,
 }
 
 impl Scheduler {
-    pub fn new(
+    pub async fn new(
         config: Config,
         sdk: &aws_config::SdkConfig,
         queries_per_call: usize,
         snake_case: bool,
         metrics: Arc<SelfMetrics>,
     ) -> Self {
-        let clients = jobs(&config)
-            .flat_map(|(_, regions)| regions)
-            .map(|region| {
-                let sts_region = config.sts_region.as_ref().unwrap_or(region);
-                let sts = aws_sdk_sts::config::Builder::from(sdk)
-                    .region(aws_config::Region::new(sts_region.clone()))
-                    .build();
-                let clients = Clients {
-                    cloudwatch: cloudwatch::Client::new(
-                        sdk,
-                        region,
-                        queries_per_call,
-                        metrics.clone(),
-                    ),
-                    tagging: tagging::Client::new(sdk, region, metrics.clone()),
-                    sts: aws_sdk_sts::Client::from_conf(sts),
-                };
-                (region.clone(), clients)
-            })
-            .collect();
+        let mut clients = HashMap::new();
+        for (_, regions, roles) in jobs(&config) {
+            for region in regions {
+                for role in roles {
+                    let key = (region.clone(), role.clone());
+                    if clients.contains_key(&key) {
+                        continue;
+                    }
+                    let sts_region = config.sts_region.as_ref().unwrap_or(region);
+                    let credentials = credentials(sdk, role, sts_region).await;
+                    let sts = aws_sdk_sts::config::Builder::from(&credentials)
+                        .region(aws_config::Region::new(sts_region.clone()))
+                        .build();
+                    let regional = Clients {
+                        cloudwatch: cloudwatch::Client::new(
+                            &credentials,
+                            region,
+                            queries_per_call,
+                            metrics.clone(),
+                        ),
+                        tagging: tagging::Client::new(&credentials, region, metrics.clone()),
+                        sts: aws_sdk_sts::Client::from_conf(sts),
+                        account_id: OnceLock::new(),
+                    };
+                    clients.insert(key, regional);
+                }
+            }
+        }
         Scheduler {
             clients,
             config,
@@ -107,16 +136,20 @@ impl Scheduler {
     pub async fn scrape(self: Arc<Self>) -> Vec<Series> {
         let now = SystemTime::now();
         let mut tasks = JoinSet::new();
-        for (job, regions) in jobs(&self.config) {
+        for (job, regions, roles) in jobs(&self.config) {
             for region in regions {
-                let (this, region) = (self.clone(), region.clone());
-                tasks.spawn(async move {
-                    let result = this.scrape_job(job, &region, now).await;
-                    if let Err(error) = &result {
-                        tracing::error!(?job, %region, %error, "job failed; its series are left out");
-                    }
-                    (job, region, result.unwrap_or_default())
-                });
+                for role in roles {
+                    let this = self.clone();
+                    let key = (region.clone(), role.clone());
+                    tasks.spawn(async move {
+                        let result = this.scrape_job(job, &key, now).await;
+                        if let Err(error) = &result {
+                            let (region, role) = (&key.0, key.1.role_arn.as_deref().unwrap_or(""));
+                            tracing::error!(?job, %region, %role, %error, "job failed; its series are left out");
+                        }
+                        ((job, key), result.unwrap_or_default())
+                    });
+                }
             }
         }
 
@@ -128,27 +161,26 @@ impl Scheduler {
                 Err(panic) => tracing::error!(%panic, "a job panicked; its series are left out"),
             }
         }
-        done.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        done.into_iter().flat_map(|(_, _, series)| series).collect()
+        done.sort_by(|a, b| {
+            let key = |((job, (region, role)), _): &((Job, (String, Role)), _)| {
+                (*job, region.clone(), role.role_arn.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        done.into_iter().flat_map(|(_, series)| series).collect()
     }
 
     async fn scrape_job(
         &self,
         job: Job,
-        region: &str,
+        key: &(String, Role),
         now: SystemTime,
     ) -> Result<Vec<Series>, Error> {
-        let clients = &self.clients[region];
-        // YACE labels every series with the account of the credentials, asked every scrape.
-        let identity = clients
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|error| Error::aws("GetCallerIdentity", error))?;
+        let clients = &self.clients[key];
+        // YACE labels every series with the account of the credentials the job runs with.
         let context = Context {
-            region,
-            account_id: identity.account().unwrap_or_default(),
+            region: &key.0,
+            account_id: clients.account_id().await?,
             snake_case: self.snake_case,
         };
         let config = &self.config;
@@ -170,13 +202,37 @@ impl Scheduler {
     }
 }
 
-/// Every job of the configuration with its regions.
-fn jobs(config: &Config) -> impl Iterator<Item = (Job, &Vec<String>)> {
+/// Every job of the configuration with its regions and roles.
+fn jobs(config: &Config) -> impl Iterator<Item = (Job, &Vec<String>, &Vec<Role>)> {
     let discovery = config.discovery_jobs.iter().enumerate();
     let statics = config.static_jobs.iter().enumerate();
     let custom = config.custom_namespace_jobs.iter().enumerate();
     discovery
-        .map(|(i, job)| (Job::Discovery(i), &job.regions))
-        .chain(statics.map(|(i, job)| (Job::Static(i), &job.regions)))
-        .chain(custom.map(|(i, job)| (Job::CustomNamespace(i), &job.regions)))
+        .map(|(i, job)| (Job::Discovery(i), &job.regions, &job.roles))
+        .chain(statics.map(|(i, job)| (Job::Static(i), &job.regions, &job.roles)))
+        .chain(custom.map(|(i, job)| (Job::CustomNamespace(i), &job.regions, &job.roles)))
+}
+
+/// The ambient credentials, or those of `role` assumed from them through STS in `sts_region`.
+async fn credentials(
+    sdk: &aws_config::SdkConfig,
+    role: &Role,
+    sts_region: &str,
+) -> aws_config::SdkConfig {
+    let Some(role_arn) = &role.role_arn else {
+        return sdk.clone();
+    };
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("cloudwatch-exporter")
+        .region(aws_config::Region::new(sts_region.to_owned()))
+        .configure(sdk);
+    if let Some(external_id) = &role.external_id {
+        provider = provider.external_id(external_id);
+    }
+    let provider = provider.build().await;
+    sdk.to_builder()
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            provider,
+        ))
+        .build()
 }
