@@ -12,7 +12,7 @@ use prometheus_client::registry::Registry;
 
 use crate::scheduler::Scheduler;
 use crate::self_metrics::SelfMetrics;
-use crate::snapshot::{Latest, SnapshotCollector};
+use crate::snapshot::Latest;
 use crate::{Error, config, server};
 
 #[derive(Debug, Parser)]
@@ -234,14 +234,17 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         .await,
     );
     let latest = Arc::new(Latest::default());
-    let mut registry = Registry::default();
-    metrics.register(&mut registry);
-    registry.register_collector(Box::new(SnapshotCollector(latest.clone())));
+    let mut own = Registry::default();
+    metrics.register(&mut own);
+    let exposition = Arc::new(server::Exposition {
+        own,
+        latest: latest.clone(),
+    });
 
     let interval = Duration::from_secs(cli.scraping_interval);
     tokio::select! {
         () = scheduler.run(latest, interval) => {}
-        () = server::serve(listener, Arc::new(registry)) => {}
+        () = server::serve(listener, exposition) => {}
         () = shutdown() => tracing::info!("shutting down"),
     }
     Ok(())

@@ -82,8 +82,18 @@ impl Client {
         let config = aws_sdk_cloudwatch::config::Builder::from(shared)
             .region(aws_config::Region::new(region.to_owned()))
             .build();
+        let sdk = aws_sdk_cloudwatch::Client::from_conf(config);
+        Self::from_sdk(sdk, queries_per_call, metrics)
+    }
+
+    /// Wraps an SDK client built elsewhere (tests script one with `aws-smithy-mocks`).
+    pub fn from_sdk(
+        sdk: aws_sdk_cloudwatch::Client,
+        queries_per_call: usize,
+        metrics: Arc<SelfMetrics>,
+    ) -> Self {
         Client {
-            sdk: aws_sdk_cloudwatch::Client::from_conf(config),
+            sdk,
             queries_per_call: queries_per_call.clamp(1, MAX_QUERIES_PER_CALL),
             metrics,
         }

@@ -5,13 +5,15 @@
 //!
 //! Values follow YACE's GetMetricData semantics: the newest datapoint of the window, and for a
 //! metric CloudWatch lists but has no datapoint for in the window, `NaN`, or 0 with `nilToZero`.
+//! With `addCloudwatchTimestamp` a sample carries its datapoint's time and a metric without
+//! datapoint has no sample; `exportAllDataPoints` exposes every datapoint of the window.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
 use crate::associator::{Association, Associator, Resource};
-use crate::cloudwatch::{CloudWatch, Query, Window};
+use crate::cloudwatch::{CloudWatch, Datapoint, Query, Window};
 use crate::config::{CustomNamespaceJob, DiscoveryJob, Metric};
 use crate::naming;
 use crate::scrape::{Context, Series, context_labels};
@@ -217,23 +219,47 @@ async fn fetch(
             .get_metric_data(&queries, window(now, period, length, delay))
             .await?;
         for (request, points) in group.into_iter().zip(answers) {
-            let value = match points.first() {
-                Some(point) => point.value,
-                None if request.metric.nil_to_zero => 0.0,
-                None => f64::NAN,
-            };
-            series.push(Series {
-                name: naming::metric_name(
-                    &request.query.namespace,
-                    &request.query.metric,
-                    &request.query.statistic,
-                ),
-                labels: request.labels,
-                value,
-            });
+            let name = naming::metric_name(
+                &request.query.namespace,
+                &request.query.metric,
+                &request.query.statistic,
+            );
+            series.extend(samples(request.metric, &points).into_iter().map(
+                |(value, timestamp)| Series {
+                    name: name.clone(),
+                    labels: request.labels.clone(),
+                    value,
+                    timestamp,
+                },
+            ));
         }
     }
     Ok(series)
+}
+
+/// The samples of one query's answer (datapoints newest first), as YACE migrates them: the
+/// newest value, or `NaN` (0 with `nilToZero`) without one; with `addCloudwatchTimestamp`, the
+/// newest datapoint with its time, or nothing at all without one, since a made-up time would
+/// clash with the real ones to come; `exportAllDataPoints` keeps every datapoint.
+fn samples(metric: &Metric, points: &[Datapoint]) -> Vec<(f64, Option<SystemTime>)> {
+    if !metric.add_cloudwatch_timestamp {
+        let value = match points.first() {
+            Some(point) => point.value,
+            None if metric.nil_to_zero => 0.0,
+            None => f64::NAN,
+        };
+        return vec![(value, None)];
+    }
+    let kept = if metric.export_all_data_points {
+        points.len()
+    } else {
+        1
+    };
+    points
+        .iter()
+        .take(kept)
+        .map(|point| (point.value, Some(point.timestamp)))
+        .collect()
 }
 
 /// `aws_<namespace>_info`, value 0, for every resource of the job: its ARN and all its tags,
@@ -254,6 +280,7 @@ fn info_series(job: &DiscoveryJob, resources: &[Resource], context: Context<'_>)
                 name: name.clone(),
                 labels,
                 value: 0.0,
+                timestamp: None,
             }
         })
         .collect()
@@ -264,7 +291,6 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::cloudwatch::Datapoint;
     use crate::config::Role;
 
     fn at(rfc3339_utc: &str) -> SystemTime {
@@ -305,7 +331,8 @@ mod tests {
     }
 
     /// Lists the given dimension sets for every metric name and answers each query with the
-    /// values given for its statistic, newest first; records the windows asked for.
+    /// values given for its statistic, newest first, one a minute back from the window's end;
+    /// records the windows asked for.
     struct FakeCloudWatch {
         listed: Vec<Vec<(String, String)>>,
         values: Vec<(&'static str, Vec<f64>)>,
@@ -330,8 +357,9 @@ mod tests {
                         .unwrap_or_default();
                     values
                         .into_iter()
-                        .map(|value| Datapoint {
-                            timestamp: window.end,
+                        .enumerate()
+                        .map(|(age, value)| Datapoint {
+                            timestamp: window.end - Duration::from_secs(60 * (age as u64 + 1)),
                             value,
                         })
                         .collect()
@@ -640,5 +668,92 @@ mod tests {
                 .iter()
                 .all(|s| s.labels[0] == ("name".to_owned(), "app".to_owned()))
         );
+    }
+
+    fn timestamped(mut metric: Metric, all: bool) -> Metric {
+        metric.add_cloudwatch_timestamp = true;
+        metric.export_all_data_points = all;
+        metric
+    }
+
+    async fn scrape_resize(
+        job: &DiscoveryJob,
+        values: Vec<(&'static str, Vec<f64>)>,
+    ) -> Vec<Series> {
+        let cloudwatch = FakeCloudWatch {
+            listed: vec![dims(&[("FunctionName", "resize")])],
+            values,
+            windows: Mutex::default(),
+        };
+        discovery_job(
+            job,
+            CONTEXT,
+            &cloudwatch,
+            &FakeTagging(resources()),
+            at("2030-01-01T00:10:30"),
+        )
+        .await
+        .unwrap()
+    }
+
+    fn points(series: &[Series], name: &str) -> Vec<(f64, Option<SystemTime>)> {
+        series
+            .iter()
+            .filter(|s| s.name == name)
+            .map(|s| (s.value, s.timestamp))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn with_timestamps_the_newest_datapoint_carries_its_time() {
+        let mut job = lambda_job();
+        job.metrics = vec![
+            timestamped(metric("Invocations", &["Sum"]), false),
+            metric("Errors", &["Sum"]),
+        ];
+        let series = scrape_resize(&job, vec![("Sum", vec![7.0, 3.0])]).await;
+        assert_eq!(
+            points(&series, "aws_lambda_invocations_sum"),
+            [(7.0, Some(at("2030-01-01T00:09:00")))]
+        );
+        // Without the option: the newest value, no timestamp.
+        assert_eq!(points(&series, "aws_lambda_errors_sum"), [(7.0, None)]);
+    }
+
+    #[tokio::test]
+    async fn with_timestamps_a_metric_without_datapoints_has_no_sample_even_with_nil_to_zero() {
+        let mut job = lambda_job();
+        let mut errors = timestamped(metric("Errors", &["Sum"]), false);
+        errors.nil_to_zero = true;
+        job.metrics = vec![errors, timestamped(metric("Throttles", &["Sum"]), true)];
+        let series = scrape_resize(&job, Vec::new()).await;
+        let cloudwatch_series: Vec<&Series> = series
+            .iter()
+            .filter(|s| s.name != "aws_lambda_info")
+            .collect();
+        assert!(cloudwatch_series.is_empty(), "{cloudwatch_series:#?}");
+    }
+
+    #[tokio::test]
+    async fn export_all_data_points_emits_every_datapoint_newest_first() {
+        let mut job = lambda_job();
+        job.metrics = vec![timestamped(metric("Invocations", &["Sum"]), true)];
+        let series = scrape_resize(&job, vec![("Sum", vec![7.0, 3.0, 5.0])]).await;
+        assert_eq!(
+            points(&series, "aws_lambda_invocations_sum"),
+            [
+                (7.0, Some(at("2030-01-01T00:09:00"))),
+                (3.0, Some(at("2030-01-01T00:08:00"))),
+                (5.0, Some(at("2030-01-01T00:07:00"))),
+            ]
+        );
+        // One series, three samples: the same labels on each.
+        let mut labels: Vec<_> = series
+            .iter()
+            .filter(|s| s.name == "aws_lambda_invocations_sum")
+            .map(|s| &s.labels)
+            .collect();
+        labels.dedup();
+        assert_eq!(labels.len(), 1);
     }
 }

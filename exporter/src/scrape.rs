@@ -5,14 +5,16 @@
 //! Static jobs follow YACE's GetMetricStatistics semantics on top of GetMetricData (cheaper,
 //! batchable): the window is `[now - length, now)` with no rounding, the newest datapoint wins,
 //! except `Average`, which is the mean of every datapoint in the window, and a metric without
-//! datapoints has no series at all.
+//! datapoints has no series at all. With `addCloudwatchTimestamp` the value carries the newest
+//! datapoint's timestamp; `exportAllDataPoints` does not apply (YACE applies it to GetMetricData
+//! jobs only).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
 use crate::cloudwatch::{CloudWatch, Datapoint, Query, Window};
-use crate::config::StaticJob;
+use crate::config::{Metric, StaticJob};
 use crate::naming;
 
 /// One sample to expose: a gauge, as every YACE series is.
@@ -21,6 +23,9 @@ pub struct Series {
     pub name: String,
     pub labels: Vec<(String, String)>,
     pub value: f64,
+    /// The CloudWatch datapoint's time, with `addCloudwatchTimestamp`; otherwise none, and
+    /// Prometheus stamps the sample with its scrape time.
+    pub timestamp: Option<SystemTime>,
 }
 
 /// Where a job runs and how its labels are spelled.
@@ -40,33 +45,42 @@ pub async fn static_job(
     now: SystemTime,
 ) -> Result<Vec<Series>, Error> {
     // One GetMetricData call per distinct length: a call carries a single time window.
-    let mut by_length: BTreeMap<u32, Vec<Query>> = BTreeMap::new();
+    let mut by_length: BTreeMap<u32, Vec<(&Metric, Query)>> = BTreeMap::new();
     for metric in &job.metrics {
         for statistic in &metric.statistics {
-            by_length.entry(metric.length).or_default().push(Query {
+            let query = Query {
                 namespace: job.namespace.clone(),
                 metric: metric.name.clone(),
                 dimensions: job.dimensions.clone(),
                 period: metric.period,
                 statistic: statistic.clone(),
-            });
+            };
+            by_length
+                .entry(metric.length)
+                .or_default()
+                .push((metric, query));
         }
     }
 
     let labels = static_labels(job, context);
     let mut series = Vec::new();
-    for (length, queries) in by_length {
+    for (length, requests) in by_length {
+        let queries: Vec<Query> = requests.iter().map(|(_, query)| query.clone()).collect();
         let window = Window {
             start: now - Duration::from_secs(length.into()),
             end: now,
         };
         let answers = cloudwatch.get_metric_data(&queries, window).await?;
-        for (query, points) in queries.iter().zip(answers) {
+        for ((metric, query), points) in requests.iter().zip(answers) {
             if let Some(value) = static_value(&query.statistic, &points) {
                 series.push(Series {
                     name: naming::metric_name(&query.namespace, &query.metric, &query.statistic),
                     labels: labels.clone(),
                     value,
+                    timestamp: points
+                        .first()
+                        .filter(|_| metric.add_cloudwatch_timestamp)
+                        .map(|newest| newest.timestamp),
                 });
             }
         }
@@ -119,7 +133,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::config::{Metric, Role};
+    use crate::config::Role;
 
     /// Answers every query with the datapoints given for its statistic, and records the calls.
     struct Fake {
@@ -270,6 +284,39 @@ mod tests {
                 "region",
                 "account_id",
                 "custom_tag_team"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn static_timestamps_are_the_newest_datapoints_and_all_data_points_do_not_apply() {
+        let fake = Fake {
+            points: vec![
+                ("Sum", vec![7.0, 3.0]),
+                ("Average", vec![100.0, 200.0, 600.0]),
+                ("Maximum", vec![250.0, 900.0]),
+            ],
+            calls: Mutex::default(),
+        };
+        let mut job = lambda_job();
+        for metric in &mut job.metrics[1..] {
+            metric.add_cloudwatch_timestamp = true;
+            metric.export_all_data_points = true;
+        }
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let series = static_job(&job, CONTEXT, &fake, now).await.unwrap();
+        let got: Vec<(&str, f64, Option<SystemTime>)> = series
+            .iter()
+            .map(|s| (s.name.as_str(), s.value, s.timestamp))
+            .collect();
+        // The fake's newest datapoint is at the window's end, `now`. Average stays the mean of
+        // the window, stamped with its newest datapoint's time.
+        assert_eq!(
+            got,
+            [
+                ("aws_lambda_invocations_sum", 7.0, None),
+                ("aws_lambda_duration_average", 300.0, Some(now)),
+                ("aws_lambda_duration_maximum", 250.0, Some(now)),
             ]
         );
     }

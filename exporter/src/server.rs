@@ -17,6 +17,7 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::Error;
+use crate::snapshot::{self, Latest};
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// What YACE serves: the classic text format.
@@ -39,7 +40,29 @@ pub async fn bind(address: &str) -> Result<TcpListener, Error> {
 }
 
 /// Serves requests until the task is dropped.
-pub async fn serve(listener: TcpListener, registry: Arc<Registry>) {
+/// What `/metrics` shows: the exporter's own metrics and the latest snapshot.
+#[derive(Debug)]
+pub struct Exposition {
+    pub own: Registry,
+    pub latest: Arc<Latest>,
+}
+
+impl Exposition {
+    /// The whole exposition, as OpenMetrics or as the classic text format, with its content
+    /// type.
+    pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
+        let mut body = String::new();
+        encode_registry(&mut body, &self.own)?;
+        snapshot::encode(&mut body, self.latest.get(), openmetrics)?;
+        if !openmetrics {
+            return Ok((TEXT, classic_counters(&body)));
+        }
+        encode_eof(&mut body)?;
+        Ok((OPENMETRICS, body))
+    }
+}
+
+pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -50,9 +73,9 @@ pub async fn serve(listener: TcpListener, registry: Arc<Registry>) {
                 continue;
             }
         };
-        let registry = registry.clone();
+        let exposition = exposition.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| respond(request, registry.clone()));
+            let service = service_fn(move |request| respond(request, exposition.clone()));
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await
@@ -65,7 +88,7 @@ pub async fn serve(listener: TcpListener, registry: Arc<Registry>) {
 
 async fn respond(
     request: Request<Incoming>,
-    registry: Arc<Registry>,
+    exposition: Arc<Exposition>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
@@ -74,7 +97,7 @@ async fn respond(
                 .get(ACCEPT)
                 .and_then(|accept| accept.to_str().ok())
                 .is_some_and(|accept| accept.contains("application/openmetrics-text"));
-            match exposition(&registry, openmetrics) {
+            match exposition.render(openmetrics) {
                 Ok((content_type, body)) => reply(StatusCode::OK, content_type, body),
                 Err(_) => reply(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -99,20 +122,6 @@ async fn respond(
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found".into()),
     };
     Ok(response)
-}
-
-/// The registry as OpenMetrics, or as the classic text format.
-fn exposition(
-    registry: &Registry,
-    openmetrics: bool,
-) -> Result<(&'static str, String), std::fmt::Error> {
-    let mut body = String::new();
-    encode_registry(&mut body, registry)?;
-    if !openmetrics {
-        return Ok((TEXT, classic_counters(&body)));
-    }
-    encode_eof(&mut body)?;
-    Ok((OPENMETRICS, body))
 }
 
 /// prometheus-client writes OpenMetrics, where a counter family `x` has samples `x_total`;

@@ -101,31 +101,14 @@ impl Config {
     /// it can all be served. `verify-config` accepts the whole of YACE's format, serving
     /// refuses these rather than half-serve them.
     pub fn not_yet_scraped(&self) -> Vec<String> {
-        let mut found = Vec::new();
-        let mut check = |key: String, metrics: &[Metric]| {
-            for (index, metric) in metrics.iter().enumerate() {
-                if metric.add_cloudwatch_timestamp {
-                    found.push(format!("{key}.metrics[{index}].addCloudwatchTimestamp"));
-                }
-            }
-        };
-        for (index, job) in self.discovery_jobs.iter().enumerate() {
-            check(format!("discovery.jobs[{index}]"), &job.metrics);
-        }
-        for (index, job) in self.static_jobs.iter().enumerate() {
-            check(format!("static[{index}]"), &job.metrics);
-        }
-        for (index, job) in self.custom_namespace_jobs.iter().enumerate() {
-            check(format!("customNamespace[{index}]"), &job.metrics);
-        }
         // YACE keeps only API-level API Gateway resources and renames v1 APIs after looking
         // them up (GetRestApis, GetApis); without that step associations would differ.
-        for (index, job) in self.discovery_jobs.iter().enumerate() {
-            if job.namespace == "AWS/ApiGateway" {
-                found.push(format!("discovery.jobs[{index}].type"));
-            }
-        }
-        found
+        self.discovery_jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, job)| job.namespace == "AWS/ApiGateway")
+            .map(|(index, _)| format!("discovery.jobs[{index}].type"))
+            .collect()
     }
 }
 
