@@ -3,8 +3,11 @@
 Usage: resources.py ENDPOINT_URL
 
 Creates in us-east-1, with dummy credentials: a tagged and an untagged Lambda function, two
-tagged SQS queues, a tagged DynamoDB table, a tagged Step Functions state machine and a tagged
-S3 bucket. The untagged function is there so tests can show that GetResources never returns it.
+tagged SQS queues, a tagged DynamoDB table, a tagged Step Functions state machine, a tagged
+S3 bucket, and a tagged REST API (API Gateway v1, `images-api`) and HTTP API (v2). The untagged
+function is there so tests can show that GetResources never returns it. moto's GetResources
+returns neither API (moto 5.2.5 does not tag API Gateway for it), but GetRestApis and GetApis
+list them; moto draws the HTTP API's id at random.
 Prints nothing on success; on failure prints why and exits non-zero.
 """
 
@@ -28,6 +31,9 @@ def main(endpoint):
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
+
+    # The exporter's account_alias label comes from here.
+    client("iam").create_account_alias(AccountAlias="image-pipeline-dev")
 
     role = client("iam").create_role(
         RoleName="image-processor-dev",
@@ -87,6 +93,9 @@ def main(endpoint):
         Bucket="image-processor-dev-source",
         Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in PROJECT.items()]},
     )
+
+    client("apigateway").create_rest_api(name="images-api", tags=PROJECT)
+    client("apigatewayv2").create_api(Name="images-http-api", ProtocolType="HTTP", Tags=PROJECT)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,20 @@ pub fn run_python(args: &[&std::ffi::OsStr]) -> Result<(), Error> {
 
 /// GET `url` with query parameters; the status and the body, whatever the status.
 pub fn http_get(url: &str, query: &[(&str, &str)]) -> Result<(u16, String), Error> {
+    request(url, |agent| {
+        agent.get(url).query_pairs(query.iter().copied()).call()
+    })
+}
+
+/// POST to `url` with an empty body; the status and the body, whatever the status.
+pub fn http_post(url: &str) -> Result<(u16, String), Error> {
+    request(url, |agent| agent.post(url).send_empty())
+}
+
+fn request(
+    url: &str,
+    send: impl FnOnce(&ureq::Agent) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<(u16, String), Error> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .http_status_as_error(false)
@@ -160,11 +174,7 @@ pub fn http_get(url: &str, query: &[(&str, &str)]) -> Result<(u16, String), Erro
         url: url.to_owned(),
         message: error.to_string(),
     };
-    let mut response = agent
-        .get(url)
-        .query_pairs(query.iter().copied())
-        .call()
-        .map_err(failed)?;
+    let mut response = send(&agent).map_err(failed)?;
     let body = response.body_mut().read_to_string().map_err(failed)?;
     Ok((response.status().as_u16(), body))
 }

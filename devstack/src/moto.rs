@@ -77,7 +77,8 @@ impl Moto {
     }
 
     /// Creates the resources of `devstack/seed/resources.py` (tagged and untagged Lambda
-    /// functions, SQS queues, a DynamoDB table, a state machine, an S3 bucket).
+    /// functions, SQS queues, a DynamoDB table, a state machine, an S3 bucket, a REST API and
+    /// an HTTP API).
     pub fn seed_resources(&self) -> Result<(), Error> {
         let script = crate::workspace_root().join("devstack/seed/resources.py");
         crate::run_python(&[script.as_os_str(), self.endpoint.as_ref()])

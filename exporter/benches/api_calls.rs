@@ -16,8 +16,8 @@
 //!
 //! The configuration is YACE YAML, parsed by our config module: one discovery job per service
 //! of the reference that we serve (Lambda, SQS, DynamoDB, Step Functions, S3), N/5 tagged
-//! resources each, one region, one role. API Gateway is left out: serving refuses it until
-//! YACE's GetRestApis/GetApis post-filter exists, and those calls have no seam to count yet.
+//! resources each, one region, one role. API Gateway is left out: on top of its GetResources
+//! pages it makes one GetRestApis and one GetApis call per page of APIs, as YACE does.
 //! Neither are STS calls counted: the scheduler makes them outside these seams; YACE's count
 //! is printed for reference.
 //!
@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use exporter::Error;
+use exporter::apigateway::ApiGateway;
 use exporter::associator::Resource;
 use exporter::cloudwatch::{CloudWatch, Datapoint, MAX_QUERIES_PER_CALL, Query, Window};
 use exporter::config::DiscoveryJob;
@@ -350,6 +351,17 @@ impl Tagging for FakeAccount {
     }
 }
 
+/// The reference's services do not include API Gateway, whose jobs alone ask it.
+impl ApiGateway for FakeAccount {
+    async fn rest_apis(&self) -> Result<Vec<(String, String)>, Error> {
+        unreachable!("no AWS/ApiGateway job in the reference configuration")
+    }
+
+    async fn http_apis(&self) -> Result<Vec<String>, Error> {
+        unreachable!("no AWS/ApiGateway job in the reference configuration")
+    }
+}
+
 impl CloudWatch for FakeAccount {
     async fn get_metric_data(
         &self,
@@ -434,12 +446,20 @@ fn ours(job: &DiscoveryJob, service: &'static Service, resources: usize) -> Call
     let context = Context {
         region: REGION,
         account_id: ACCOUNT,
+        account_alias: None,
         snake_case: false,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime needs no resources");
-    let scrape = discovery_job(job, context, &account, &account, SystemTime::now());
+    let scrape = discovery_job(
+        job,
+        context,
+        &account,
+        &account,
+        &account,
+        SystemTime::now(),
+    );
     let series = runtime.block_on(scrape).expect("the fakes never fail");
     assert!(!series.is_empty(), "{} yielded nothing", service.namespace);
     account.calls()
@@ -483,11 +503,6 @@ fn measure((resources, metrics, statistics): (usize, usize, usize)) -> Row {
         .expect("the reference configuration is valid YACE");
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     let config = loaded.config;
-    assert!(
-        config.not_yet_scraped().is_empty(),
-        "we serve all of it: {:?}",
-        config.not_yet_scraped()
-    );
     let per_service = resources / SERVICES.len();
     let mut row = Row {
         size: (resources, metrics, statistics),

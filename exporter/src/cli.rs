@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use prometheus_client::registry::Registry;
+use tokio::sync::mpsc;
 
 use crate::scheduler::Scheduler;
 use crate::self_metrics::SelfMetrics;
@@ -207,10 +208,6 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         );
     }
     let config = load_config(&cli.config_file)?;
-    let not_yet = config.not_yet_scraped();
-    if !not_yet.is_empty() {
-        return Err(Error::NotYetScraped(not_yet));
-    }
     let listener = server::bind(&cli.listen_address).await?;
     tracing::info!(address = %cli.listen_address, config = %cli.config_file.display(), "serving /metrics");
 
@@ -223,30 +220,51 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         .load()
         .await;
     let metrics = Arc::new(SelfMetrics::default());
-    let scheduler = Arc::new(
-        Scheduler::new(
-            config,
-            &sdk,
-            cli.metrics_per_query.into(),
-            cli.labels_snake_case,
-            metrics.clone(),
-        )
-        .await,
-    );
     let latest = Arc::new(Latest::default());
     let mut own = Registry::default();
     metrics.register(&mut own);
+    let (reload, mut reloads) = mpsc::channel(1);
     let exposition = Arc::new(server::Exposition {
         own,
         latest: latest.clone(),
     });
+    let start = |config| {
+        let (sdk, metrics, latest) = (sdk.clone(), metrics.clone(), latest.clone());
+        let (per_query, snake_case) = (cli.metrics_per_query.into(), cli.labels_snake_case);
+        let interval = Duration::from_secs(cli.scraping_interval);
+        tokio::spawn(async move {
+            let scheduler = Scheduler::new(config, &sdk, per_query, snake_case, metrics).await;
+            Arc::new(scheduler).run(latest, interval).await;
+        })
+    };
 
-    let interval = Duration::from_secs(cli.scraping_interval);
-    tokio::select! {
-        () = scheduler.run(latest, interval) => {}
-        () = server::serve(listener, exposition) => {}
-        () = shutdown() => tracing::info!("shutting down"),
+    let mut scraping = start(config);
+    let mut server = tokio::spawn(server::serve(listener, exposition, reload));
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .expect("installing a SIGHUP handler");
+    loop {
+        let answer = tokio::select! {
+            Some(answer) = reloads.recv() => Some(answer),
+            _ = hangups.recv() => None,
+            () = shutdown() => break,
+            _ = &mut server => break,
+        };
+        // A bad file is refused with its message; the running configuration keeps serving.
+        let outcome = load_config(&cli.config_file).map(|config| {
+            scraping.abort();
+            scraping = start(config);
+        });
+        match &outcome {
+            Ok(()) => tracing::info!(config = %cli.config_file.display(), "configuration reloaded"),
+            Err(error) => {
+                tracing::error!(%error, "reload refused; the running configuration stays")
+            }
+        }
+        if let Some(answer) = answer {
+            let _ = answer.send(outcome.map_err(|error| error.to_string()));
+        }
     }
+    tracing::info!("shutting down");
     Ok(())
 }
 

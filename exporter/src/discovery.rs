@@ -1,7 +1,8 @@
 //! Discovery and custom-namespace jobs, YACE's way: find the job's tagged resources (discovery
 //! only), list its metrics, keep those that belong to a resource or to no resource, and fetch
 //! them with GetMetricData over windows aligned to each metric's period. AWS is reached only
-//! through the [`CloudWatch`] and [`Tagging`] traits, so every rule here is tested with fakes.
+//! through the [`CloudWatch`], [`Tagging`] and [`ApiGateway`] traits, so every rule here is
+//! tested with fakes.
 //!
 //! Values follow YACE's GetMetricData semantics: the newest datapoint of the window, and for a
 //! metric CloudWatch lists but has no datapoint for in the window, `NaN`, or 0 with `nilToZero`.
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
+use crate::apigateway::{self, ApiGateway};
 use crate::associator::{Association, Associator, Resource};
 use crate::cloudwatch::{CloudWatch, Datapoint, Query, Window};
 use crate::config::{CustomNamespaceJob, DiscoveryJob, Metric};
@@ -39,12 +41,14 @@ struct Request<'a> {
     labels: Vec<(String, String)>,
 }
 
-/// Scrapes one discovery job in one region.
+/// Scrapes one discovery job in one region. `api_gateway` is asked only by `AWS/ApiGateway`
+/// jobs.
 pub async fn discovery_job(
     job: &DiscoveryJob,
     context: Context<'_>,
     cloudwatch: &impl CloudWatch,
     tagging: &impl Tagging,
+    api_gateway: &impl ApiGateway,
     now: SystemTime,
 ) -> Result<Vec<Series>, Error> {
     let Some(service) = services::by_namespace(&job.namespace) else {
@@ -55,6 +59,12 @@ pub async fn discovery_job(
         .get_resources(service.resource_filters, &tag_keys)
         .await?;
     resources.retain(|resource| matches_search_tags(resource, &job.search_tags));
+    if job.namespace == apigateway::NAMESPACE {
+        // As YACE: after the search tags, and even when no resource is left.
+        let rest_apis = api_gateway.rest_apis().await?;
+        let http_apis = api_gateway.http_apis().await?;
+        resources = apigateway::api_resources(resources, &rest_apis, &http_apis);
+    }
     if resources.is_empty() && !service.resource_filters.is_empty() {
         tracing::warn!(namespace = %job.namespace, region = context.region, "no tagged resource matched the job; it yields no series");
         return Ok(Vec::new());
@@ -389,6 +399,35 @@ mod tests {
         }
     }
 
+    /// Knows the given REST APIs, as `(id, name)`, and HTTP API ids.
+    struct FakeApiGateway {
+        rest: Vec<(String, String)>,
+        http: Vec<String>,
+    }
+
+    impl ApiGateway for FakeApiGateway {
+        async fn rest_apis(&self) -> Result<Vec<(String, String)>, Error> {
+            Ok(self.rest.clone())
+        }
+
+        async fn http_apis(&self) -> Result<Vec<String>, Error> {
+            Ok(self.http.clone())
+        }
+    }
+
+    /// For jobs of other namespaces, which must never ask API Gateway.
+    struct NoApis;
+
+    impl ApiGateway for NoApis {
+        async fn rest_apis(&self) -> Result<Vec<(String, String)>, Error> {
+            panic!("GetRestApis asked for a job that is not AWS/ApiGateway")
+        }
+
+        async fn http_apis(&self) -> Result<Vec<String>, Error> {
+            panic!("GetApis asked for a job that is not AWS/ApiGateway")
+        }
+    }
+
     const FUNCTION: &str = "arn:aws:lambda:eu-west-1:123456789012:function:resize";
 
     fn dims(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -442,6 +481,7 @@ mod tests {
     const CONTEXT: Context = Context {
         region: "eu-west-1",
         account_id: "123456789012",
+        account_alias: None,
         snake_case: false,
     };
 
@@ -468,6 +508,7 @@ mod tests {
             CONTEXT,
             &cloudwatch,
             &FakeTagging(resources()),
+            &NoApis,
             SystemTime::now(),
         )
         .await
@@ -531,6 +572,7 @@ mod tests {
             CONTEXT,
             &cloudwatch,
             &FakeTagging(resources()),
+            &NoApis,
             SystemTime::now(),
         )
         .await
@@ -568,6 +610,7 @@ mod tests {
             CONTEXT,
             &cloudwatch,
             &FakeTagging(resources()),
+            &NoApis,
             SystemTime::now(),
         )
         .await
@@ -598,6 +641,7 @@ mod tests {
             CONTEXT,
             &cloudwatch,
             &FakeTagging(resources()),
+            &NoApis,
             SystemTime::now(),
         )
         .await
@@ -621,12 +665,100 @@ mod tests {
             CONTEXT,
             &cloudwatch,
             &FakeTagging(Vec::new()),
+            &NoApis,
             SystemTime::now(),
         )
         .await
         .unwrap();
         assert!(series.is_empty());
         assert!(cloudwatch.windows.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn api_gateway_metrics_belong_to_their_api_found_by_name_for_v1_and_by_id_for_v2() {
+        let gateway = |path: &str| format!("arn:aws:apigateway:eu-west-1::/{path}");
+        let tagged = |path: &str, env: &str| Resource {
+            arn: gateway(path),
+            tags: dims(&[("env", env)]),
+        };
+        let tagging = FakeTagging(vec![
+            tagged("restapis/a1b2c3d4e5", "prod"),
+            tagged("restapis/a1b2c3d4e5/stages/prod", "prod"),
+            tagged("apis/q1w2e3r4", "prod"),
+            tagged("domainnames/api.example.com", "prod"),
+            tagged("restapis/s7a8g9i0n1", "staging"),
+        ]);
+        let api_gateway = FakeApiGateway {
+            rest: vec![
+                ("a1b2c3d4e5".into(), "images-api".into()),
+                ("s7a8g9i0n1".into(), "staging-api".into()),
+            ],
+            http: vec!["q1w2e3r4".into()],
+        };
+        let cloudwatch = FakeCloudWatch {
+            listed: vec![
+                dims(&[("ApiName", "images-api")]),
+                dims(&[("ApiName", "images-api"), ("Stage", "prod")]),
+                dims(&[("ApiId", "q1w2e3r4")]),
+                dims(&[("ApiId", "q1w2e3r4"), ("Stage", "$default")]),
+                // v1 metrics never carry the id, and the staging API is not searched for.
+                dims(&[("ApiName", "a1b2c3d4e5")]),
+                dims(&[("ApiName", "staging-api")]),
+            ],
+            values: vec![("Sum", vec![5.0])],
+            windows: Mutex::default(),
+        };
+        let mut job = lambda_job();
+        job.namespace = "AWS/ApiGateway".into();
+        job.exported_tags = Vec::new();
+        job.metrics = vec![metric("Count", &["Sum"])];
+
+        let series = discovery_job(
+            &job,
+            CONTEXT,
+            &cloudwatch,
+            &tagging,
+            &api_gateway,
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+        let named = |name: &str| -> Vec<Vec<(String, String)>> {
+            series
+                .iter()
+                .filter(|s| s.name == name)
+                .map(|s| {
+                    s.labels
+                        .iter()
+                        .filter(|(k, _)| k == "name" || k.starts_with("dimension_"))
+                        .cloned()
+                        .collect()
+                })
+                .collect()
+        };
+        let v1 = gateway("restapis/images-api");
+        let v2 = gateway("apis/q1w2e3r4");
+        assert_eq!(
+            named("aws_apigateway_count_sum"),
+            [
+                dims(&[("name", &v1), ("dimension_ApiName", "images-api")]),
+                dims(&[
+                    ("name", &v1),
+                    ("dimension_ApiName", "images-api"),
+                    ("dimension_Stage", "prod")
+                ]),
+                dims(&[("name", &v2), ("dimension_ApiId", "q1w2e3r4")]),
+                dims(&[
+                    ("name", &v2),
+                    ("dimension_ApiId", "q1w2e3r4"),
+                    ("dimension_Stage", "$default")
+                ]),
+            ]
+        );
+        assert_eq!(
+            named("aws_apigateway_info"),
+            [dims(&[("name", &v1)]), dims(&[("name", &v2)])]
+        );
     }
 
     #[tokio::test]
@@ -690,6 +822,7 @@ mod tests {
             CONTEXT,
             &cloudwatch,
             &FakeTagging(resources()),
+            &NoApis,
             at("2030-01-01T00:10:30"),
         )
         .await

@@ -10,12 +10,6 @@ pub enum Error {
     /// An AWS API call failed; `message` carries the SDK's whole error chain.
     #[error("{api} failed: {message}")]
     Aws { api: &'static str, message: String },
-    /// The configuration is valid YACE but asks for what this version does not scrape yet.
-    #[error(
-        "this version of the exporter does not scrape these parts of the configuration yet: {}",
-        .0.join(", ")
-    )]
-    NotYetScraped(Vec<String>),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: String,

@@ -6,6 +6,7 @@
 //! [`scrape`] turns jobs into CloudWatch queries and the answers into series, [`snapshot`]
 //! freezes a scrape for encoding, [`server`] only ever encodes the latest snapshot.
 
+pub mod apigateway;
 pub mod associator;
 pub mod cli;
 pub mod cloudwatch;

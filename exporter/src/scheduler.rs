@@ -18,16 +18,20 @@ use crate::config::{Config, Role};
 use crate::scrape::{self, Context, Series};
 use crate::self_metrics::SelfMetrics;
 use crate::snapshot::{Latest, Snapshot};
-use crate::{Error, cloudwatch, discovery, tagging};
+use crate::{Error, apigateway, cloudwatch, discovery, tagging};
 
 /// The clients of one region under one role's credentials.
 #[derive(Debug)]
 struct Clients {
     cloudwatch: cloudwatch::Client,
     tagging: tagging::Client,
+    /// Asked by `AWS/ApiGateway` discovery jobs only; building it sends nothing.
+    api_gateway: apigateway::Client,
     /// Tells the account, in the job's region as YACE does unless `sts-region` says otherwise.
     sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
     account_id: OnceLock<String>,
+    account_alias: OnceLock<Option<String>>,
 }
 
 impl Clients {
@@ -44,6 +48,25 @@ impl Clients {
             .map_err(|error| Error::aws("GetCallerIdentity", error))?;
         let id = identity.account().unwrap_or_default().to_owned();
         Ok(self.account_id.get_or_init(|| id))
+    }
+
+    /// The account's first IAM alias, asked until it has been answered once. A failure (the
+    /// permission is optional in YACE) is a warning and no alias, not a failed job.
+    async fn account_alias(&self) -> Option<&str> {
+        if let Some(alias) = self.account_alias.get() {
+            return alias.as_deref();
+        }
+        match self.iam.list_account_aliases().send().await {
+            Ok(answer) => {
+                let alias = answer.account_aliases().first().cloned();
+                self.account_alias.get_or_init(|| alias).as_deref()
+            }
+            Err(error) => {
+                let error = Error::aws("ListAccountAliases", error);
+                tracing::warn!(%error, "no account_alias label this scrape");
+                None
+            }
+        }
     }
 }
 
@@ -93,8 +116,16 @@ impl Scheduler {
                             metrics.clone(),
                         ),
                         tagging: tagging::Client::new(&credentials, region, metrics.clone()),
+                        api_gateway: apigateway::Client::new(&credentials, region, metrics.clone()),
                         sts: aws_sdk_sts::Client::from_conf(sts),
+                        // IAM is global; the region only picks the signing region.
+                        iam: aws_sdk_iam::Client::from_conf(
+                            aws_sdk_iam::config::Builder::from(&credentials)
+                                .region(aws_config::Region::new(sts_region.clone()))
+                                .build(),
+                        ),
                         account_id: OnceLock::new(),
+                        account_alias: OnceLock::new(),
                     };
                     clients.insert(key, regional);
                 }
@@ -181,14 +212,22 @@ impl Scheduler {
         let context = Context {
             region: &key.0,
             account_id: clients.account_id().await?,
+            account_alias: clients.account_alias().await,
             snake_case: self.snake_case,
         };
         let config = &self.config;
         match job {
             Job::Discovery(index) => {
                 let job = &config.discovery_jobs[index];
-                discovery::discovery_job(job, context, &clients.cloudwatch, &clients.tagging, now)
-                    .await
+                discovery::discovery_job(
+                    job,
+                    context,
+                    &clients.cloudwatch,
+                    &clients.tagging,
+                    &clients.api_gateway,
+                    now,
+                )
+                .await
             }
             Job::Static(index) => {
                 let job = &config.static_jobs[index];

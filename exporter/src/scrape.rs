@@ -33,6 +33,8 @@ pub struct Series {
 pub struct Context<'a> {
     pub region: &'a str,
     pub account_id: &'a str,
+    /// The account's first IAM alias; no `account_alias` label when there is none.
+    pub account_alias: Option<&'a str>,
     /// YACE's `-labels-snake-case`.
     pub snake_case: bool,
 }
@@ -110,7 +112,8 @@ fn static_labels(job: &StaticJob, context: Context<'_>) -> Vec<(String, String)>
     labels
 }
 
-/// The labels every series of a job carries: `region`, `account_id` and `custom_tag_*`.
+/// The labels every series of a job carries: `region`, `account_id`, `account_alias` when the
+/// account has one, and `custom_tag_*`.
 pub fn context_labels(
     context: Context<'_>,
     custom_tags: &[(String, String)],
@@ -119,6 +122,9 @@ pub fn context_labels(
         ("region".to_owned(), context.region.to_owned()),
         ("account_id".to_owned(), context.account_id.to_owned()),
     ];
+    if let Some(alias) = context.account_alias {
+        labels.push(("account_alias".to_owned(), alias.to_owned()));
+    }
     labels.extend(custom_tags.iter().filter_map(|(key, value)| {
         Some((
             naming::custom_tag_label(key, context.snake_case)?,
@@ -211,6 +217,7 @@ mod tests {
     const CONTEXT: Context = Context {
         region: "eu-west-1",
         account_id: "123456789012",
+        account_alias: None,
         snake_case: false,
     };
 

@@ -21,6 +21,8 @@ pub struct SelfMetrics {
     metrics_requested: Counter,
     get_metric_data_requests: Counter,
     tagging_requests: Counter,
+    api_gateway_requests: Counter,
+    api_gateway_v2_requests: Counter,
     duplicates: Gauge,
 }
 
@@ -53,6 +55,16 @@ impl SelfMetrics {
             self.tagging_requests.clone(),
         );
         registry.register(
+            "yace_cloudwatch_apigatewayapi_requests",
+            "API Gateway GetRestApis requests made by AWS/ApiGateway discovery, one per page",
+            self.api_gateway_requests.clone(),
+        );
+        registry.register(
+            "yace_cloudwatch_apigatewayapiv2_requests",
+            "API Gateway v2 GetApis requests made by AWS/ApiGateway discovery, one per page",
+            self.api_gateway_v2_requests.clone(),
+        );
+        registry.register(
             "yace_cloudwatch_duplicate_metrics_filtered",
             "Series dropped because an earlier one had the same name and labels",
             self.duplicates.clone(),
@@ -78,6 +90,14 @@ impl SelfMetrics {
 
     pub fn tagging_request(&self) {
         self.tagging_requests.inc();
+    }
+
+    pub fn api_gateway_request(&self) {
+        self.api_gateway_requests.inc();
+    }
+
+    pub fn api_gateway_v2_request(&self) {
+        self.api_gateway_v2_requests.inc();
     }
 
     pub fn duplicates_filtered(&self, count: usize) {

@@ -1,6 +1,8 @@
-//! The HTTP side: `/metrics` encodes the registry (whose collector reads the latest snapshot)
-//! as OpenMetrics when the scraper asks for it, else as the classic text format YACE serves;
-//! `/healthz` says the process is alive, `/` links to both. Nothing here waits on AWS.
+//! The HTTP side: `/metrics` encodes the exporter's own metrics and the latest snapshot, as
+//! OpenMetrics when the scraper asks for it, else as the classic text format YACE serves;
+//! `/healthz` says the process is alive; `POST /reload` asks for the configuration to be read
+//! again and answers 200, or 400 with the reason the new file was refused (YACE answers 200
+//! whatever happened); `/` links to the rest. Nothing here waits on AWS.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::Error;
 use crate::snapshot::{self, Latest};
@@ -62,7 +65,11 @@ impl Exposition {
     }
 }
 
-pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>) {
+/// How the server asks for a reload: the answer is `Err` with the reason when the new
+/// configuration was refused.
+pub type ReloadRequests = mpsc::Sender<oneshot::Sender<Result<(), String>>>;
+
+pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>, reload: ReloadRequests) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -73,9 +80,10 @@ pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>) {
                 continue;
             }
         };
-        let exposition = exposition.clone();
+        let (exposition, reload) = (exposition.clone(), reload.clone());
         tokio::spawn(async move {
-            let service = service_fn(move |request| respond(request, exposition.clone()));
+            let service =
+                service_fn(move |request| respond(request, exposition.clone(), reload.clone()));
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await
@@ -89,6 +97,7 @@ pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>) {
 async fn respond(
     request: Request<Incoming>,
     exposition: Arc<Exposition>,
+    reload: ReloadRequests,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
@@ -107,6 +116,19 @@ async fn respond(
             }
         }
         (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok".into()),
+        (&Method::POST, "/reload") => {
+            let (answer, answered) = oneshot::channel();
+            let outcome = match reload.send(answer).await {
+                Ok(()) => answered
+                    .await
+                    .unwrap_or(Err("the exporter is stopping".into())),
+                Err(_) => Err("the exporter is stopping".into()),
+            };
+            match outcome {
+                Ok(()) => reply(StatusCode::OK, "text/plain", "reloaded\n".into()),
+                Err(reason) => reply(StatusCode::BAD_REQUEST, "text/plain", format!("{reason}\n")),
+            }
+        }
         (&Method::GET, "/") => reply(
             StatusCode::OK,
             "text/html",

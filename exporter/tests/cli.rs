@@ -72,19 +72,3 @@ fn a_bad_config_names_the_key_and_line() {
     assert!(message.trim_end().ends_with("(line 9)"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
 }
-
-#[test]
-fn a_valid_config_the_scraper_cannot_serve_yet_is_refused_by_name() {
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipeline.yml");
-    let output = exporter(&[
-        "-config.file",
-        config.to_str().unwrap(),
-        "-listen-address",
-        "127.0.0.1:0",
-    ]);
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        stderr(&output).trim(),
-        "error: this version of the exporter does not scrape these parts of the configuration yet: discovery.jobs[4].type"
-    );
-}

@@ -26,6 +26,9 @@ const MAX_MEGAPIXELS_CEILING: f64 = 1000.0;
 const MAX_VARIANT_SIDE: u64 = 16383;
 /// S3's key length limit, in bytes.
 const MAX_KEY_BYTES: usize = 1024;
+/// The key segment under `DESTINATION_PREFIX` that holds the reports of images that failed for
+/// good (see `handler`); no variant may take it as its name.
+pub const FAILURE_REPORTS: &str = "_failed";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -359,6 +362,9 @@ fn percent(value: &Value) -> Result<u8, String> {
 /// Names become key segments: lower-case letters, digits, `_` and `-` only.
 fn variant_name(value: &Value) -> Result<String, String> {
     match value.as_str() {
+        Some(FAILURE_REPORTS) => Err(format!(
+            "{value} is reserved for the reports of images that cannot be processed"
+        )),
         Some(name)
             if (1..=64).contains(&name.len())
                 && name.bytes().all(|b| {
@@ -609,6 +615,22 @@ mod tests {
         assert_eq!(
             problems,
             ["VARIANTS[1].name: \"a\" is used by an earlier variant"]
+        );
+    }
+
+    #[test]
+    fn variant_named_like_the_failure_reports_is_refused() {
+        let problems = problems(&[(
+            "VARIANTS",
+            Some(
+                r#"[{"name": "_failed", "width": 1, "height": 1, "fit": "cover", "format": "png", "quality": 1}]"#,
+            ),
+        )]);
+        assert_eq!(
+            problems,
+            [
+                "VARIANTS[0].name: \"_failed\" is reserved for the reports of images that cannot be processed"
+            ]
         );
     }
 

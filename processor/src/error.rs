@@ -1,6 +1,11 @@
 //! The crate's one error type. Each variant maps to an [`ErrorType`], a bounded label for the
 //! `ErrorType` metric dimension, so a new failure mode is a new variant here and nowhere else.
-//! The pipeline's errors are all permanent: the same bytes fail the same way on every retry.
+//!
+//! [`Error::is_retried`] splits them in two. The pipeline's errors and unreadable events are
+//! permanent: the same bytes fail the same way on every retry, so they are recorded and
+//! acknowledged. A failed S3 call or a deadline reached is not the upload's fault: the event is
+//! left for Lambda to retry and, when retries run out, to dead-letter, so nothing is lost while
+//! S3, the permissions or the configuration are being fixed.
 
 use crate::s3_key::KeyError;
 
@@ -40,10 +45,39 @@ pub enum Error {
         format: &'static str,
         message: String,
     },
+    /// An S3 call failed; `message` carries the SDK's whole error chain.
+    #[error("S3 {operation} failed ({failure}): {message}")]
+    Storage {
+        operation: &'static str,
+        failure: StorageFailure,
+        message: String,
+    },
+    /// Too little of the invocation's time was left for the step named.
+    #[error("the invocation's deadline is near: {0}")]
+    Deadline(String),
+}
+
+/// Why an S3 call failed, as far as the answer tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFailure {
+    /// S3 could not answer now: a 5xx, throttling, a timeout, a broken connection.
+    Unavailable,
+    /// S3 answered no: access denied, no such bucket, an invalid request. A fix of the
+    /// permissions or the configuration makes the same call succeed.
+    Refused,
+}
+
+impl std::fmt::Display for StorageFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StorageFailure::Unavailable => "unavailable",
+            StorageFailure::Refused => "refused",
+        })
+    }
 }
 
 /// The `ErrorType` metric dimension: a closed set, so the metric's cardinality stays bounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorType {
     Config,
     Event,
@@ -53,11 +87,14 @@ pub enum ErrorType {
     Corrupt,
     Transform,
     Encode,
+    S3Unavailable,
+    S3Refused,
+    Deadline,
 }
 
 impl ErrorType {
-    /// Every label, for emitting zeros so alarms always see data.
-    pub const ALL: [ErrorType; 8] = [
+    /// Every label.
+    pub const ALL: [ErrorType; 11] = [
         ErrorType::Config,
         ErrorType::Event,
         ErrorType::UnsupportedFormat,
@@ -66,6 +103,9 @@ impl ErrorType {
         ErrorType::Corrupt,
         ErrorType::Transform,
         ErrorType::Encode,
+        ErrorType::S3Unavailable,
+        ErrorType::S3Refused,
+        ErrorType::Deadline,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +118,9 @@ impl ErrorType {
             ErrorType::Corrupt => "Corrupt",
             ErrorType::Transform => "Transform",
             ErrorType::Encode => "Encode",
+            ErrorType::S3Unavailable => "S3Unavailable",
+            ErrorType::S3Refused => "S3Refused",
+            ErrorType::Deadline => "Deadline",
         }
     }
 }
@@ -93,7 +136,22 @@ impl Error {
             Error::Corrupt { .. } => ErrorType::Corrupt,
             Error::Transform(_) => ErrorType::Transform,
             Error::Encode { .. } => ErrorType::Encode,
+            Error::Storage {
+                failure: StorageFailure::Unavailable,
+                ..
+            } => ErrorType::S3Unavailable,
+            Error::Storage {
+                failure: StorageFailure::Refused,
+                ..
+            } => ErrorType::S3Refused,
+            Error::Deadline(_) => ErrorType::Deadline,
         }
+    }
+
+    /// True when the event must be retried (and in the end dead-lettered) rather than
+    /// acknowledged: the failure is S3's, the setup's or the clock's, not the upload's.
+    pub fn is_retried(&self) -> bool {
+        matches!(self, Error::Storage { .. } | Error::Deadline(_))
     }
 }
 
@@ -122,10 +180,33 @@ mod tests {
                 format: "JPEG",
                 message: "bad".into(),
             },
+            Error::Storage {
+                operation: "GetObject",
+                failure: StorageFailure::Unavailable,
+                message: "503 SlowDown".into(),
+            },
+            Error::Storage {
+                operation: "GetObject",
+                failure: StorageFailure::Refused,
+                message: "NoSuchBucket".into(),
+            },
+            Error::Deadline("variant thumbnail".into()),
         ];
-        for error in &samples {
-            assert!(ErrorType::ALL.contains(&error.error_type()), "{error}");
-        }
+        let covered: std::collections::HashSet<_> = samples.iter().map(Error::error_type).collect();
+        assert_eq!(covered.len(), ErrorType::ALL.len());
+    }
+
+    #[test]
+    fn only_failures_outside_the_upload_are_retried() {
+        let retried = Error::Storage {
+            operation: "PutObject",
+            failure: StorageFailure::Refused,
+            message: "AccessDenied".into(),
+        };
+        assert!(retried.is_retried());
+        assert!(Error::Deadline("record".into()).is_retried());
+        assert!(!Error::TooLarge { size: 2, limit: 1 }.is_retried());
+        assert!(!Error::Event("no bucket".into()).is_retried());
     }
 
     #[test]
