@@ -77,7 +77,9 @@ struct RawDiscoveryJob {
     enhanced_metrics: Vec<RawEnhancedMetric>,
     #[serde(default)]
     metrics: Vec<RawMetric>,
-    // YACE's job-level metric fields, the defaults of every metric of the job.
+    // YACE's job-level metric fields, the defaults of every metric of the job. Written out
+    // here and in RawCustomNamespaceJob rather than shared through `#[serde(flatten)]`:
+    // flattening buffers the keys and would hide unknown ones from the warnings.
     #[serde(default)]
     statistics: Vec<String>,
     period: Option<i64>,
