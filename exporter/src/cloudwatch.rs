@@ -231,3 +231,60 @@ impl CloudWatch for Client {
         }
     }
 }
+
+/// A [`CloudWatch`] for tests of the scrape logic.
+#[cfg(test)]
+pub(crate) mod fake {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Lists `listed` for every metric name and answers each query with the values given for
+    /// its statistic, newest first, one per minute bucket back from the window's end (the
+    /// newest bucket starts a minute before it); records each call's query count and window.
+    #[derive(Default)]
+    pub(crate) struct FakeCloudWatch {
+        pub(crate) listed: Vec<Vec<(String, String)>>,
+        pub(crate) values: Vec<(&'static str, Vec<f64>)>,
+        pub(crate) windows: Mutex<Vec<(usize, Window)>>,
+    }
+
+    impl CloudWatch for FakeCloudWatch {
+        async fn get_metric_data(
+            &self,
+            queries: &[Query],
+            window: Window,
+        ) -> Result<Vec<Vec<Datapoint>>, Error> {
+            self.windows.lock().unwrap().push((queries.len(), window));
+            Ok(queries
+                .iter()
+                .map(|query| {
+                    let values = self
+                        .values
+                        .iter()
+                        .find(|(statistic, _)| *statistic == query.statistic)
+                        .map(|(_, values)| values.clone())
+                        .unwrap_or_default();
+                    values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(age, value)| Datapoint {
+                            timestamp: window.end - Duration::from_secs(60 * (age as u64 + 1)),
+                            value,
+                        })
+                        .collect()
+                })
+                .collect())
+        }
+
+        async fn list_metrics(
+            &self,
+            _namespace: &str,
+            _metric: &str,
+            _recently_active: bool,
+        ) -> Result<Vec<Vec<(String, String)>>, Error> {
+            Ok(self.listed.clone())
+        }
+    }
+}

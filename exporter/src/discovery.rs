@@ -301,6 +301,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::cloudwatch::fake::FakeCloudWatch;
     use crate::config::Role;
 
     fn at(rfc3339_utc: &str) -> SystemTime {
@@ -338,53 +339,6 @@ mod tests {
             (w.start, w.end),
             (at("2021-11-18T08:30:00"), at("2021-11-20T08:30:00"))
         );
-    }
-
-    /// Lists the given dimension sets for every metric name and answers each query with the
-    /// values given for its statistic, newest first, one a minute back from the window's end;
-    /// records the windows asked for.
-    struct FakeCloudWatch {
-        listed: Vec<Vec<(String, String)>>,
-        values: Vec<(&'static str, Vec<f64>)>,
-        windows: Mutex<Vec<(usize, Window)>>,
-    }
-
-    impl CloudWatch for FakeCloudWatch {
-        async fn get_metric_data(
-            &self,
-            queries: &[Query],
-            window: Window,
-        ) -> Result<Vec<Vec<Datapoint>>, Error> {
-            self.windows.lock().unwrap().push((queries.len(), window));
-            Ok(queries
-                .iter()
-                .map(|query| {
-                    let values = self
-                        .values
-                        .iter()
-                        .find(|(statistic, _)| *statistic == query.statistic)
-                        .map(|(_, values)| values.clone())
-                        .unwrap_or_default();
-                    values
-                        .into_iter()
-                        .enumerate()
-                        .map(|(age, value)| Datapoint {
-                            timestamp: window.end - Duration::from_secs(60 * (age as u64 + 1)),
-                            value,
-                        })
-                        .collect()
-                })
-                .collect())
-        }
-
-        async fn list_metrics(
-            &self,
-            _namespace: &str,
-            _metric: &str,
-            _recently_active: bool,
-        ) -> Result<Vec<Vec<(String, String)>>, Error> {
-            Ok(self.listed.clone())
-        }
     }
 
     struct FakeTagging(Vec<Resource>);

@@ -136,54 +136,10 @@ pub fn context_labels(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
 
     use super::*;
+    use crate::cloudwatch::fake::FakeCloudWatch;
     use crate::config::Role;
-
-    /// Answers every query with the datapoints given for its statistic, and records the calls.
-    struct Fake {
-        points: Vec<(&'static str, Vec<f64>)>,
-        calls: Mutex<Vec<(usize, Window)>>,
-    }
-
-    impl CloudWatch for Fake {
-        async fn get_metric_data(
-            &self,
-            queries: &[Query],
-            window: Window,
-        ) -> Result<Vec<Vec<Datapoint>>, Error> {
-            self.calls.lock().unwrap().push((queries.len(), window));
-            Ok(queries
-                .iter()
-                .map(|query| {
-                    let values = self
-                        .points
-                        .iter()
-                        .find(|(statistic, _)| *statistic == query.statistic)
-                        .map(|(_, values)| values.clone())
-                        .unwrap_or_default();
-                    values
-                        .into_iter()
-                        .enumerate()
-                        .map(|(age, value)| Datapoint {
-                            timestamp: window.end - Duration::from_secs(60 * age as u64),
-                            value,
-                        })
-                        .collect()
-                })
-                .collect())
-        }
-
-        async fn list_metrics(
-            &self,
-            _namespace: &str,
-            _metric: &str,
-            _recently_active: bool,
-        ) -> Result<Vec<Vec<(String, String)>>, Error> {
-            Ok(Vec::new())
-        }
-    }
 
     fn lambda_job() -> StaticJob {
         let metric = |name: &str, statistics: &[&str], length| Metric {
@@ -223,13 +179,13 @@ mod tests {
 
     #[tokio::test]
     async fn static_series_carry_yace_names_and_labels() {
-        let fake = Fake {
-            points: vec![
+        let fake = FakeCloudWatch {
+            values: vec![
                 ("Sum", vec![7.0, 3.0]),
                 ("Average", vec![100.0, 200.0, 600.0]),
                 ("Maximum", vec![250.0, 900.0]),
             ],
-            calls: Mutex::default(),
+            ..FakeCloudWatch::default()
         };
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let series = static_job(&lambda_job(), CONTEXT, &fake, now)
@@ -260,7 +216,7 @@ mod tests {
         assert!(series.iter().all(|s| s.labels == labels));
 
         // One call per distinct length, each window ending now and reaching back `length`.
-        let calls = fake.calls.lock().unwrap();
+        let calls = fake.windows.lock().unwrap();
         let windows: Vec<(usize, u64)> = calls
             .iter()
             .map(|(count, w)| (*count, w.end.duration_since(w.start).unwrap().as_secs()))
@@ -271,9 +227,9 @@ mod tests {
 
     #[tokio::test]
     async fn snake_case_labels_apply_to_dimensions_and_tags() {
-        let fake = Fake {
-            points: vec![("Sum", vec![1.0])],
-            calls: Mutex::default(),
+        let fake = FakeCloudWatch {
+            values: vec![("Sum", vec![1.0])],
+            ..FakeCloudWatch::default()
         };
         let context = Context {
             snake_case: true,
@@ -297,13 +253,13 @@ mod tests {
 
     #[tokio::test]
     async fn static_timestamps_are_the_newest_datapoints_and_all_data_points_do_not_apply() {
-        let fake = Fake {
-            points: vec![
+        let fake = FakeCloudWatch {
+            values: vec![
                 ("Sum", vec![7.0, 3.0]),
                 ("Average", vec![100.0, 200.0, 600.0]),
                 ("Maximum", vec![250.0, 900.0]),
             ],
-            calls: Mutex::default(),
+            ..FakeCloudWatch::default()
         };
         let mut job = lambda_job();
         for metric in &mut job.metrics[1..] {
@@ -316,14 +272,15 @@ mod tests {
             .iter()
             .map(|s| (s.name.as_str(), s.value, s.timestamp))
             .collect();
-        // The fake's newest datapoint is at the window's end, `now`. Average stays the mean of
-        // the window, stamped with its newest datapoint's time.
+        // The fake's newest datapoint starts a minute before the window's end, `now`. Average
+        // stays the mean of the window, stamped with its newest datapoint's time.
+        let newest = now - Duration::from_secs(60);
         assert_eq!(
             got,
             [
                 ("aws_lambda_invocations_sum", 7.0, None),
-                ("aws_lambda_duration_average", 300.0, Some(now)),
-                ("aws_lambda_duration_maximum", 250.0, Some(now)),
+                ("aws_lambda_duration_average", 300.0, Some(newest)),
+                ("aws_lambda_duration_maximum", 250.0, Some(newest)),
             ]
         );
     }
