@@ -1,8 +1,8 @@
 # Sourced by scripts/run and scripts/test: installs what the local stack and the tests need,
 # once, and prints nothing when it is all there already.
-#   - Debian packages: prometheus (the server and promtool), a C compiler (aws-lc-sys builds
-#     C), python3-venv
-#   - .venv/ (git-ignored): moto server (the AWS emulator) and checkov, pinned in
+#   - Debian packages: prometheus (the server and promtool), prometheus-alertmanager (the
+#     server and amtool), a C compiler (aws-lc-sys builds C), python3-venv
+#   - .venv/ (git-ignored): moto server (the AWS emulator), checkov and cargo-lambda, pinned in
 #     scripts/requirements.txt
 #   - terraform/tests/node_modules/ (git-ignored): HashiCorp's HCL parser, pinned in its
 #     package-lock.json
@@ -63,6 +63,8 @@ setup() {
   ensure_apt python3 python3
   ensure_apt prometheus prometheus
   ensure_apt promtool prometheus
+  ensure_apt prometheus-alertmanager prometheus-alertmanager
+  ensure_apt amtool prometheus-alertmanager
   ensure_apt npm nodejs npm
   ensure_venv
   ensure_npm "$ROOT/terraform/tests"
