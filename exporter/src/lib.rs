@@ -13,6 +13,7 @@ pub mod cloudwatch;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod logs;
 pub mod naming;
 pub mod scheduler;
 pub mod scrape;

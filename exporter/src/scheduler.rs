@@ -18,7 +18,7 @@ use crate::config::{Config, Role};
 use crate::scrape::{self, Context, Series};
 use crate::self_metrics::SelfMetrics;
 use crate::snapshot::{Latest, Snapshot};
-use crate::{Error, apigateway, cloudwatch, discovery, tagging};
+use crate::{Error, apigateway, cloudwatch, discovery, logs, tagging};
 
 /// The clients of one region under one role's credentials.
 #[derive(Debug)]
@@ -27,6 +27,8 @@ struct Clients {
     tagging: tagging::Client,
     /// Asked by `AWS/ApiGateway` discovery jobs only; building it sends nothing.
     api_gateway: apigateway::Client,
+    /// Asked by logs jobs only; building it sends nothing.
+    logs: logs::Client,
     /// Tells the account, in the job's region as YACE does unless `sts-region` says otherwise.
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
@@ -76,6 +78,7 @@ enum Job {
     Discovery(usize),
     Static(usize),
     CustomNamespace(usize),
+    Logs(usize),
 }
 
 /// Everything a scrape needs, built once from the configuration.
@@ -83,6 +86,8 @@ enum Job {
 pub struct Scheduler {
     config: Config,
     clients: HashMap<(String, Role), Clients>,
+    /// What each logs job has counted so far, by job, region and role.
+    tallies: HashMap<(usize, String, Role), logs::Tally>,
     snake_case: bool,
     metrics: Arc<SelfMetrics>,
 }
@@ -117,6 +122,7 @@ impl Scheduler {
                         ),
                         tagging: tagging::Client::new(&credentials, region, metrics.clone()),
                         api_gateway: apigateway::Client::new(&credentials, region, metrics.clone()),
+                        logs: logs::Client::new(&credentials, region, metrics.clone()),
                         sts: aws_sdk_sts::Client::from_conf(sts),
                         // IAM is global; the region only picks the signing region.
                         iam: aws_sdk_iam::Client::from_conf(
@@ -131,8 +137,20 @@ impl Scheduler {
                 }
             }
         }
+        let mut tallies = HashMap::new();
+        for (index, job) in config.logs_jobs.iter().enumerate() {
+            for region in &job.regions {
+                for role in &job.roles {
+                    tallies.insert(
+                        (index, region.clone(), role.clone()),
+                        logs::Tally::default(),
+                    );
+                }
+            }
+        }
         Scheduler {
             clients,
+            tallies,
             config,
             snake_case,
             metrics,
@@ -237,6 +255,11 @@ impl Scheduler {
                 let job = &config.custom_namespace_jobs[index];
                 discovery::custom_namespace_job(job, context, &clients.cloudwatch, now).await
             }
+            Job::Logs(index) => {
+                let tally = &self.tallies[&(index, key.0.clone(), key.1.clone())];
+                let job = &config.logs_jobs[index];
+                logs::logs_job(job, context, &clients.logs, tally, now).await
+            }
         }
     }
 }
@@ -246,10 +269,12 @@ fn jobs(config: &Config) -> impl Iterator<Item = (Job, &Vec<String>, &Vec<Role>)
     let discovery = config.discovery_jobs.iter().enumerate();
     let statics = config.static_jobs.iter().enumerate();
     let custom = config.custom_namespace_jobs.iter().enumerate();
+    let logs = config.logs_jobs.iter().enumerate();
     discovery
         .map(|(i, job)| (Job::Discovery(i), &job.regions, &job.roles))
         .chain(statics.map(|(i, job)| (Job::Static(i), &job.regions, &job.roles)))
         .chain(custom.map(|(i, job)| (Job::CustomNamespace(i), &job.regions, &job.roles)))
+        .chain(logs.map(|(i, job)| (Job::Logs(i), &job.regions, &job.roles)))
 }
 
 /// The ambient credentials, or those of `role` assumed from them through STS in `sts_region`.

@@ -18,9 +18,11 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode_registry;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
+use crate::logs;
 use crate::scrape::Series;
 
 /// YACE's HELP text for every CloudWatch series; kept so the exposition matches.
@@ -195,9 +197,16 @@ impl Collector for SnapshotCollector {
             if timestamped(samples) {
                 continue;
             }
-            let mut family = encoder.encode_descriptor(name, HELP, None, MetricType::Gauge)?;
+            // Logs jobs' series have help text and counters of their own; CloudWatch's are
+            // gauges with YACE's help text.
+            let (kind, help) = logs::descriptor(name).unwrap_or((MetricType::Gauge, HELP));
+            let mut family = encoder.encode_descriptor(name, help, None, kind)?;
             for sample in samples {
-                ConstGauge::new(sample.value).encode(family.encode_family(&sample.labels)?)?;
+                let encoder = family.encode_family(&sample.labels)?;
+                match kind {
+                    MetricType::Counter => ConstCounter::new(sample.value).encode(encoder)?,
+                    _ => ConstGauge::new(sample.value).encode(encoder)?,
+                }
             }
         }
         Ok(())

@@ -9,12 +9,14 @@
 //! warned about and left out.
 
 mod lines;
+mod logs;
 mod raw;
 
 use std::path::Path;
 
 use serde::Deserialize;
 
+pub use logs::{LogsJob, MAX_GROUPS_PER_QUERY, Matcher, Pattern, QueryMode};
 pub use raw::is_cloudwatch_statistic;
 
 /// A validated configuration.
@@ -25,6 +27,8 @@ pub struct Config {
     pub discovery_jobs: Vec<DiscoveryJob>,
     pub static_jobs: Vec<StaticJob>,
     pub custom_namespace_jobs: Vec<CustomNamespaceJob>,
+    /// The `logs:` section's jobs (not part of YACE's format).
+    pub logs_jobs: Vec<LogsJob>,
 }
 
 /// Credentials a job runs with: the ambient ones, or a role assumed from them.

@@ -26,13 +26,15 @@ impl Findings {
     }
 }
 
-fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(Diagnostic::new(key, message))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[serde(expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace")]
+#[serde(
+    expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace, logs"
+)]
 pub(super) struct RawConfig {
     api_version: Option<String>,
     #[serde(rename = "sts-region")]
@@ -41,6 +43,8 @@ pub(super) struct RawConfig {
     #[serde(rename = "static")]
     static_jobs: Option<Vec<RawStaticJob>>,
     custom_namespace: Option<Vec<RawCustomNamespaceJob>>,
+    /// This exporter's own section; see `logs.rs`.
+    logs: Option<super::logs::RawLogs>,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +144,7 @@ struct RawStaticJob {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a role: a mapping with roleArn and externalId")]
-struct RawRole {
+pub(super) struct RawRole {
     #[serde(default)]
     role_arn: String,
     #[serde(default)]
@@ -212,11 +216,15 @@ impl RawConfig {
             Some(discovery) => (discovery.exported_tags_on_metrics, discovery.jobs),
             None => (BTreeMap::new(), None),
         };
-        if discovery_jobs.is_none() && self.static_jobs.is_none() && self.custom_namespace.is_none()
+        let logs = self.logs.filter(|logs| logs.has_jobs());
+        if discovery_jobs.is_none()
+            && self.static_jobs.is_none()
+            && self.custom_namespace.is_none()
+            && logs.is_none()
         {
             return Err(invalid(
                 "discovery.jobs",
-                "no jobs are configured: at least one discovery, static or customNamespace job is required",
+                "no jobs are configured: at least one discovery, static, customNamespace or logs job is required",
             ));
         }
         let discovery_jobs = validate_all(
@@ -235,11 +243,16 @@ impl RawConfig {
             "customNamespace",
             |job, key| job.validate(key, findings),
         )?;
+        let logs_jobs = match logs {
+            Some(logs) => logs.validate()?,
+            None => Vec::new(),
+        };
         Ok(Config {
             sts_region: self.sts_region.filter(|region| !region.is_empty()),
             discovery_jobs,
             static_jobs,
             custom_namespace_jobs,
+            logs_jobs,
         })
     }
 }
@@ -424,13 +437,13 @@ impl RawStaticJob {
     }
 }
 
-fn required(value: Option<String>, key: &str) -> Result<String, ConfigError> {
+pub(super) fn required(value: Option<String>, key: &str) -> Result<String, ConfigError> {
     value
         .filter(|value| !value.is_empty())
         .ok_or_else(|| invalid(key, "is required and must not be empty"))
 }
 
-fn regions(regions: Vec<String>, job: &str) -> Result<Vec<String>, ConfigError> {
+pub(super) fn regions(regions: Vec<String>, job: &str) -> Result<Vec<String>, ConfigError> {
     if regions.is_empty() {
         return Err(invalid(
             format!("{job}.regions"),
@@ -441,7 +454,7 @@ fn regions(regions: Vec<String>, job: &str) -> Result<Vec<String>, ConfigError> 
 }
 
 /// A job's roles; none means the ambient credentials, as in YACE.
-fn roles(roles: Vec<RawRole>, job: &str) -> Result<Vec<Role>, ConfigError> {
+pub(super) fn roles(roles: Vec<RawRole>, job: &str) -> Result<Vec<Role>, ConfigError> {
     if roles.is_empty() {
         return Ok(vec![Role::default()]);
     }

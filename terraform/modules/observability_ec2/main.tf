@@ -103,7 +103,7 @@ data "aws_iam_policy_document" "assume_role" {
 }
 
 data "aws_iam_policy_document" "this" {
-  #checkov:skip=CKV_AWS_356:logs:GetQueryResults takes a query id, not a log group; IAM's service reference lists no resource type for it, so "*" is the only resource that matches. Every other "*" here is on actions with no resource-level permissions.
+  #checkov:skip=CKV_AWS_356:logs:GetQueryResults and logs:StopQuery take a query id, not a log group; IAM's service reference lists no resource type for it, so "*" is the only resource that matches. Every other "*" here is on actions with no resource-level permissions.
   # CloudWatch metric reads, resource tag lookups and account alias listing have no
   # resource-level permissions in IAM: "*" is the only resource these actions accept.
   statement {
@@ -118,12 +118,13 @@ data "aws_iam_policy_document" "this" {
     resources = ["*"]
   }
 
-  # logs:DescribeLogGroups and logs:GetQueryResults (which names a query id, not a log
-  # group) have no resource-level permissions in IAM either: "*" only.
+  # logs:DescribeLogGroups, logs:GetQueryResults and logs:StopQuery (which name a query id,
+  # not a log group; the exporter stops an Insights query that overruns its timeout) have no
+  # resource-level permissions in IAM either: "*" only.
   statement {
     sid       = "LogsNoResourceLevelPermissions"
     effect    = "Allow"
-    actions   = ["logs:DescribeLogGroups", "logs:GetQueryResults"]
+    actions   = ["logs:DescribeLogGroups", "logs:GetQueryResults", "logs:StopQuery"]
     resources = ["*"]
   }
 
