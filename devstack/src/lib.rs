@@ -8,6 +8,7 @@
 //! Debian's package. `MOTO_SERVER` and `PROMETHEUS` override where they are looked for.
 
 pub mod exporter;
+pub mod grafana;
 pub mod lambda;
 pub mod moto;
 pub mod process;
