@@ -10,7 +10,11 @@ use serde_json::Value;
 
 fn dashboards() -> Vec<Dashboard> {
     let dashboards = grafana::dashboards(&devstack::workspace_root()).unwrap();
-    assert!(dashboards.len() >= 7, "found {} dashboards", dashboards.len());
+    assert!(
+        dashboards.len() >= 7,
+        "found {} dashboards",
+        dashboards.len()
+    );
     dashboards
 }
 
@@ -94,14 +98,19 @@ fn every_panel_has_a_title_a_description_and_queries_with_distinct_ref_ids() {
             let mut ref_ids = BTreeSet::new();
             for target in &targets {
                 assert!(
-                    target["expr"].as_str().is_some_and(|e| !e.trim().is_empty()),
+                    target["expr"]
+                        .as_str()
+                        .is_some_and(|e| !e.trim().is_empty()),
                     "{uid}: {title} has an empty query"
                 );
                 assert!(ref_ids.insert(target["refId"].as_str()), "{uid}: {title}");
             }
             let grid = &panel["gridPos"];
             let (x, w) = (grid["x"].as_u64().unwrap(), grid["w"].as_u64().unwrap());
-            assert!(x + w <= 24 && grid["h"].as_u64() > Some(0), "{uid}: {title}");
+            assert!(
+                x + w <= 24 && grid["h"].as_u64() > Some(0),
+                "{uid}: {title}"
+            );
         }
     }
 }
