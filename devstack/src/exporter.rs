@@ -26,6 +26,27 @@ impl Exporter {
         log_dir: &Path,
         preferred_port: Option<u16>,
     ) -> Result<Self, Error> {
+        Self::start_with_args(
+            binary,
+            config,
+            moto,
+            interval_seconds,
+            log_dir,
+            preferred_port,
+            &[],
+        )
+    }
+
+    /// [`Exporter::start`] with more flags after the usual ones.
+    pub fn start_with_args(
+        binary: &Path,
+        config: &Path,
+        moto: &Moto,
+        interval_seconds: u32,
+        log_dir: &Path,
+        preferred_port: Option<u16>,
+        args: &[&str],
+    ) -> Result<Self, Error> {
         if !binary.exists() {
             return Err(Error::Missing {
                 what: "the exporter binary",
@@ -40,6 +61,7 @@ impl Exporter {
             .args(["-listen-address", &address])
             .args(["-scraping-interval", &interval_seconds.to_string()])
             .args(["-log.format", "logfmt"])
+            .args(args)
             .envs(moto.aws_env());
         let mut process = Process::spawn("exporter", command, log_dir)?;
         process.wait_for_http(

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::Error;
 use crate::associator::Resource;
+use crate::calls::{Budgets, Calls};
 use crate::self_metrics::SelfMetrics;
 
 /// The namespace whose discovery jobs go through [`api_resources`].
@@ -66,12 +67,14 @@ pub struct Client {
     v1: aws_sdk_apigateway::Client,
     v2: aws_sdk_apigatewayv2::Client,
     metrics: Arc<SelfMetrics>,
+    calls: Calls,
 }
 
 impl Client {
     /// A client for `region`; every request is counted in `metrics`.
     pub fn new(shared: &aws_config::SdkConfig, region: &str, metrics: Arc<SelfMetrics>) -> Self {
         let region = aws_config::Region::new(region.to_owned());
+        let shared = &crate::calls::sdk_retries_off(shared);
         let v1 = aws_sdk_apigateway::config::Builder::from(shared)
             .region(region.clone())
             .build();
@@ -91,7 +94,19 @@ impl Client {
         v2: aws_sdk_apigatewayv2::Client,
         metrics: Arc<SelfMetrics>,
     ) -> Self {
-        Client { v1, v2, metrics }
+        let calls = Calls::new(metrics.clone(), Arc::default());
+        Client {
+            v1,
+            v2,
+            metrics,
+            calls,
+        }
+    }
+
+    /// Shares `budgets` (those of the region and credentials) instead of its own.
+    pub fn with_budgets(mut self, budgets: Arc<Budgets>) -> Self {
+        self.calls = Calls::new(self.metrics.clone(), budgets);
+        self
     }
 }
 
@@ -104,9 +119,8 @@ impl ApiGateway for Client {
                 .v1
                 .get_rest_apis()
                 .limit(REST_APIS_PER_PAGE)
-                .set_position(position)
-                .send()
-                .await;
+                .set_position(position);
+            let page = self.calls.send("GetRestApis", || page.clone().send()).await;
             self.metrics.api_gateway_request();
             let page = page.map_err(|error| Error::aws("GetRestApis", error))?;
             found.extend(page.items().iter().map(|api| {
@@ -124,7 +138,8 @@ impl ApiGateway for Client {
         let mut found = Vec::new();
         let mut next_token = None;
         loop {
-            let page = self.v2.get_apis().set_next_token(next_token).send().await;
+            let page = self.v2.get_apis().set_next_token(next_token);
+            let page = self.calls.send("GetApis", || page.clone().send()).await;
             self.metrics.api_gateway_v2_request();
             let page = page.map_err(|error| Error::aws("GetApis", error))?;
             found.extend(

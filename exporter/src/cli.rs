@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use prometheus_client::registry::Registry;
 use tokio::sync::mpsc;
 
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, Settings};
 use crate::self_metrics::SelfMetrics;
+use crate::shard::Shard;
 use crate::snapshot::Latest;
 use crate::{Error, config, server};
 
@@ -49,6 +50,15 @@ pub struct Cli {
     #[arg(long = "labels-snake-case", num_args = 0..=1, require_equals = true,
           default_value_t = false, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub labels_snake_case: bool,
+    /// Run as shard K of N replicas (`2/4`): scrape only this shard's part of the jobs ×
+    /// regions × roles, split by a stable hash. Every replica reads the same file.
+    #[arg(long = "shard", env = "shard", default_value = "1/1")]
+    pub shard: Shard,
+    /// Seconds one AWS request may take (connecting, sending, reading) before it is abandoned
+    /// as timed out; a timed-out request is retried once.
+    #[arg(long = "aws.timeout", env = "aws.timeout", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub aws_timeout: u64,
     /// Least severe log level written.
     #[arg(long = "log.level", value_enum, default_value = "info")]
     pub log_level: LogLevel,
@@ -212,11 +222,7 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     tracing::info!(address = %cli.listen_address, config = %cli.config_file.display(), "serving /metrics");
 
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .build(),
-        )
+        .timeout_config(timeouts(Duration::from_secs(cli.aws_timeout)))
         .load()
         .await;
     let metrics = Arc::new(SelfMetrics::default());
@@ -230,10 +236,14 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     });
     let start = |config| {
         let (sdk, metrics, latest) = (sdk.clone(), metrics.clone(), latest.clone());
-        let (per_query, snake_case) = (cli.metrics_per_query.into(), cli.labels_snake_case);
+        let settings = Settings {
+            queries_per_call: cli.metrics_per_query.into(),
+            snake_case: cli.labels_snake_case,
+            shard: cli.shard,
+        };
         let interval = Duration::from_secs(cli.scraping_interval);
         tokio::spawn(async move {
-            let scheduler = Scheduler::new(config, &sdk, per_query, snake_case, metrics).await;
+            let scheduler = Scheduler::new(config, &sdk, settings, metrics).await;
             Arc::new(scheduler).run(latest, interval).await;
         })
     };
@@ -266,6 +276,16 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     }
     tracing::info!("shutting down");
     Ok(())
+}
+
+/// Every AWS request is bounded by `limit`: the connection, each attempt, and the whole
+/// operation (the exporter makes its own retries, each a new operation).
+fn timeouts(limit: Duration) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(limit.min(Duration::from_secs(10)))
+        .operation_attempt_timeout(limit)
+        .operation_timeout(limit)
+        .build()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -360,6 +380,23 @@ mod tests {
         );
         let zero = Cli::try_parse_from(["exporter", "--cloudwatch-concurrency", "0"]);
         assert!(zero.is_err());
+    }
+
+    #[test]
+    fn shard_and_aws_timeout_flags_are_read_and_checked() {
+        let cli = parse(&[]);
+        assert_eq!((cli.shard, cli.aws_timeout), (Shard::WHOLE, 30));
+        let cli = parse(&["-shard", "2/4", "-aws.timeout=5"]);
+        assert_eq!(cli.shard, "2/4".parse().unwrap());
+        assert_eq!(cli.aws_timeout, 5);
+        for bad in [
+            ["--shard", "5/4"],
+            ["--shard", "0/1"],
+            ["--aws.timeout", "0"],
+        ] {
+            let args = std::iter::once("exporter").chain(bad);
+            assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

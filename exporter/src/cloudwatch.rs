@@ -13,6 +13,7 @@ use aws_sdk_cloudwatch::types::{
 };
 
 use crate::Error;
+use crate::calls::{Budgets, Calls};
 use crate::self_metrics::SelfMetrics;
 
 /// The most queries one GetMetricData call may carry (an AWS limit).
@@ -68,6 +69,7 @@ pub struct Client {
     sdk: aws_sdk_cloudwatch::Client,
     queries_per_call: usize,
     metrics: Arc<SelfMetrics>,
+    calls: Calls,
 }
 
 impl Client {
@@ -79,9 +81,10 @@ impl Client {
         queries_per_call: usize,
         metrics: Arc<SelfMetrics>,
     ) -> Self {
-        let config = aws_sdk_cloudwatch::config::Builder::from(shared)
-            .region(aws_config::Region::new(region.to_owned()))
-            .build();
+        let config =
+            aws_sdk_cloudwatch::config::Builder::from(&crate::calls::sdk_retries_off(shared))
+                .region(aws_config::Region::new(region.to_owned()))
+                .build();
         let sdk = aws_sdk_cloudwatch::Client::from_conf(config);
         Self::from_sdk(sdk, queries_per_call, metrics)
     }
@@ -95,8 +98,21 @@ impl Client {
         Client {
             sdk,
             queries_per_call: queries_per_call.clamp(1, MAX_QUERIES_PER_CALL),
+            calls: Calls::new(metrics.clone(), Arc::default()),
             metrics,
         }
+    }
+
+    /// Shares `budgets` (those of the region and credentials) instead of its own.
+    pub fn with_budgets(mut self, budgets: Arc<Budgets>) -> Self {
+        self.calls = Calls::new(self.metrics.clone(), budgets);
+        self
+    }
+
+    /// Retries with `calls`' backoff and budgets (tests make the backoff short).
+    pub fn with_calls(mut self, calls: Calls) -> Self {
+        self.calls = calls;
+        self
     }
 
     async fn fetch_batch(
@@ -114,7 +130,11 @@ impl Client {
             .scan_by(ScanBy::TimestampDescending);
         let mut next_token = None;
         loop {
-            let page = request.clone().set_next_token(next_token).send().await;
+            let page = request.clone().set_next_token(next_token);
+            let page = self
+                .calls
+                .send("GetMetricData", || page.clone().send())
+                .await;
             self.metrics
                 .get_metric_data_request(queries.len(), page.is_err());
             let page = page.map_err(|error| Error::aws("GetMetricData", error))?;
@@ -203,7 +223,8 @@ impl CloudWatch for Client {
         let mut seen = HashSet::new();
         let mut next_token = None;
         loop {
-            let page = request.clone().set_next_token(next_token).send().await;
+            let page = request.clone().set_next_token(next_token);
+            let page = self.calls.send("ListMetrics", || page.clone().send()).await;
             self.metrics
                 .cloudwatch_request("ListMetrics", page.is_err());
             let page = page.map_err(|error| Error::aws("ListMetrics", error))?;

@@ -8,6 +8,7 @@
 
 pub mod apigateway;
 pub mod associator;
+pub mod calls;
 pub mod cli;
 pub mod cloudwatch;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod scrape;
 pub mod self_metrics;
 pub mod server;
 pub mod services;
+pub mod shard;
 pub mod snapshot;
 pub mod tagging;
 

@@ -1,22 +1,33 @@
 //! The background loop: a scrape at start-up, then one every `-scraping-interval`, never two
-//! at once (a tick that comes while a scrape runs is skipped). Every job × region × role runs
-//! concurrently; one that fails (its account lookup or its AWS calls) is logged and yields no
-//! series without blanking the others. The finished scrape replaces the served snapshot whole.
+//! at once (a tick that comes while a scrape runs is skipped and counted). Every job × region ×
+//! role of this shard ([`crate::shard`]) runs concurrently; one that fails (its account lookup
+//! or its AWS calls) is logged and keeps serving its last good series for the configuration's
+//! `staleness`, then serves none, without touching the others. Each scrape's outcome per job
+//! goes to the health metrics. The finished scrape replaces the served snapshot whole.
 //!
 //! Clients are built once per region and role: a role is assumed through STS (with its
 //! `externalId`, in `sts-region` when set) and its credentials are refreshed by the SDK. The
-//! account id of each set of credentials is asked once and kept, not asked every scrape.
+//! account id of each set of credentials is asked once and kept, not asked every scrape. All
+//! jobs of one region and role share one rate budget per API ([`crate::calls`]).
+//!
+//! Everything a scheduler keeps between scrapes (clients, the account id, last good series,
+//! and any cache of AWS answers) lives in it, and a reload builds a new scheduler: so caches
+//! are dropped on reload by construction. A cache belongs in [`Clients`] (per region and
+//! role) or in [`Scheduler`], never in a static.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_credential_types::provider::{ProvideCredentials, future};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
+use crate::calls::{Budgets, Calls};
 use crate::config::{Config, Role};
 use crate::scrape::{self, Context, Series};
-use crate::self_metrics::SelfMetrics;
+use crate::self_metrics::{JobLabels, JobOutcome, SelfMetrics};
+use crate::shard::Shard;
 use crate::snapshot::{Latest, Snapshot};
 use crate::{Error, apigateway, cloudwatch, discovery, logs, tagging};
 
@@ -32,6 +43,8 @@ struct Clients {
     /// Tells the account, in the job's region as YACE does unless `sts-region` says otherwise.
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
+    /// Shared by every job of this region and role.
+    calls: Calls,
     account_id: OnceLock<String>,
     account_alias: OnceLock<Option<String>>,
 }
@@ -43,9 +56,10 @@ impl Clients {
             return Ok(id);
         }
         let identity = self
-            .sts
-            .get_caller_identity()
-            .send()
+            .calls
+            .send("GetCallerIdentity", || {
+                self.sts.get_caller_identity().send()
+            })
             .await
             .map_err(|error| Error::aws("GetCallerIdentity", error))?;
         let id = identity.account().unwrap_or_default().to_owned();
@@ -58,7 +72,13 @@ impl Clients {
         if let Some(alias) = self.account_alias.get() {
             return alias.as_deref();
         }
-        match self.iam.list_account_aliases().send().await {
+        let answer = self
+            .calls
+            .send("ListAccountAliases", || {
+                self.iam.list_account_aliases().send()
+            })
+            .await;
+        match answer {
             Ok(answer) => {
                 let alias = answer.account_aliases().first().cloned();
                 self.account_alias.get_or_init(|| alias).as_deref()
@@ -81,61 +101,107 @@ enum Job {
     Logs(usize),
 }
 
+/// One job in one region under one role: what the health metrics and shards are about.
+#[derive(Debug)]
+struct Unit {
+    job: Job,
+    key: (String, Role),
+    labels: JobLabels,
+}
+
+/// A unit's last good series and when it got them.
+#[derive(Debug)]
+struct Kept {
+    series: Vec<Series>,
+    at: SystemTime,
+}
+
+/// How the scheduler runs, from the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// YACE's `-metrics-per-query`.
+    pub queries_per_call: usize,
+    /// YACE's `-labels-snake-case`.
+    pub snake_case: bool,
+    /// This replica's part of the work.
+    pub shard: Shard,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            queries_per_call: cloudwatch::MAX_QUERIES_PER_CALL,
+            snake_case: false,
+            shard: Shard::WHOLE,
+        }
+    }
+}
+
 /// Everything a scrape needs, built once from the configuration.
 #[derive(Debug)]
 pub struct Scheduler {
     config: Config,
+    /// This shard's units, in configuration order.
+    units: Vec<Unit>,
     clients: HashMap<(String, Role), Clients>,
     /// What each logs job has counted so far, by job, region and role.
     tallies: HashMap<(usize, String, Role), logs::Tally>,
     snake_case: bool,
     metrics: Arc<SelfMetrics>,
+    /// By index into `units`.
+    last_good: Mutex<HashMap<usize, Kept>>,
 }
 
 impl Scheduler {
     pub async fn new(
         config: Config,
         sdk: &aws_config::SdkConfig,
-        queries_per_call: usize,
-        snake_case: bool,
+        settings: Settings,
         metrics: Arc<SelfMetrics>,
     ) -> Self {
+        let units = units(&config, settings.shard);
         let mut clients = HashMap::new();
-        for (_, regions, roles) in jobs(&config) {
-            for region in regions {
-                for role in roles {
-                    let key = (region.clone(), role.clone());
-                    if clients.contains_key(&key) {
-                        continue;
-                    }
-                    let sts_region = config.sts_region.as_ref().unwrap_or(region);
-                    let credentials = credentials(sdk, role, sts_region).await;
-                    let sts = aws_sdk_sts::config::Builder::from(&credentials)
-                        .region(aws_config::Region::new(sts_region.clone()))
-                        .build();
-                    let regional = Clients {
-                        cloudwatch: cloudwatch::Client::new(
-                            &credentials,
-                            region,
-                            queries_per_call,
-                            metrics.clone(),
-                        ),
-                        tagging: tagging::Client::new(&credentials, region, metrics.clone()),
-                        api_gateway: apigateway::Client::new(&credentials, region, metrics.clone()),
-                        logs: logs::Client::new(&credentials, region, metrics.clone()),
-                        sts: aws_sdk_sts::Client::from_conf(sts),
-                        // IAM is global; the region only picks the signing region.
-                        iam: aws_sdk_iam::Client::from_conf(
-                            aws_sdk_iam::config::Builder::from(&credentials)
-                                .region(aws_config::Region::new(sts_region.clone()))
-                                .build(),
-                        ),
-                        account_id: OnceLock::new(),
-                        account_alias: OnceLock::new(),
-                    };
-                    clients.insert(key, regional);
-                }
+        for unit in &units {
+            let key = &unit.key;
+            if clients.contains_key(key) {
+                continue;
             }
+            let (region, role) = key;
+            let sts_region = config.sts_region.as_ref().unwrap_or(region);
+            let credentials = credentials(sdk, role, sts_region, &metrics).await;
+            let budgets = Arc::new(Budgets::aws());
+            let sdk_config = crate::calls::sdk_retries_off(&credentials);
+            let sts = aws_sdk_sts::config::Builder::from(&sdk_config)
+                .region(aws_config::Region::new(sts_region.clone()))
+                .build();
+            let regional = Clients {
+                cloudwatch: cloudwatch::Client::new(
+                    &credentials,
+                    region,
+                    settings.queries_per_call,
+                    metrics.clone(),
+                )
+                .with_budgets(budgets.clone()),
+                tagging: tagging::Client::new(&credentials, region, metrics.clone())
+                    .with_budgets(budgets.clone()),
+                api_gateway: apigateway::Client::new(&credentials, region, metrics.clone())
+                    .with_budgets(budgets.clone()),
+                logs: logs::Client::new(&credentials, region, metrics.clone()),
+                sts: aws_sdk_sts::Client::from_conf(sts),
+                // IAM is global; the region only picks the signing region.
+                iam: aws_sdk_iam::Client::from_conf(
+                    aws_sdk_iam::config::Builder::from(&sdk_config)
+                        .region(aws_config::Region::new(sts_region.clone()))
+                        .build(),
+                ),
+                calls: Calls::new(metrics.clone(), budgets),
+                account_id: OnceLock::new(),
+                account_alias: OnceLock::new(),
+            };
+            clients.insert(key.clone(), regional);
+        }
+        if settings.shard != Shard::WHOLE {
+            tracing::info!(shard = %settings.shard, units = units.len(), "scraping this shard's part of the jobs");
         }
         let mut tallies = HashMap::new();
         for (index, job) in config.logs_jobs.iter().enumerate() {
@@ -151,58 +217,65 @@ impl Scheduler {
         Scheduler {
             clients,
             tallies,
+            units,
             config,
-            snake_case,
+            snake_case: settings.snake_case,
             metrics,
+            last_good: Mutex::default(),
         }
     }
 
-    /// Scrapes forever into `latest`.
+    /// Scrapes forever into `latest`, one scrape at a time: a tick that finds the previous
+    /// scrape still running is skipped and counted. Dropping the future stops the scrape in
+    /// flight too.
     pub async fn run(self: Arc<Self>, latest: Arc<Latest>, interval: Duration) {
+        // A reload may have removed jobs: their health series go with the old scheduler.
+        self.metrics.forget_jobs();
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut running = JoinSet::new();
         loop {
             ticker.tick().await;
-            let started = Instant::now();
-            let snapshot = Snapshot::new(self.clone().scrape().await);
-            self.metrics.duplicates_filtered(snapshot.duplicates());
-            if snapshot.duplicates() > 0 {
-                tracing::warn!(
-                    duplicates = snapshot.duplicates(),
-                    "dropped series with the same name and labels as an earlier one"
-                );
+            while running.try_join_next().is_some() {}
+            if !running.is_empty() {
+                self.metrics.scrape_skipped();
+                tracing::warn!("the previous scrape is still running; this tick is skipped");
+                continue;
             }
-            tracing::info!(
-                series = snapshot.series_count(),
-                seconds = started.elapsed().as_secs_f64(),
-                "scrape finished"
-            );
-            latest.replace(snapshot);
+            let (this, latest) = (self.clone(), latest.clone());
+            running.spawn(async move { this.scrape_into(&latest).await });
         }
     }
 
-    /// One scrape of every job in every region.
+    /// One scrape, served once complete.
+    async fn scrape_into(self: Arc<Self>, latest: &Latest) {
+        self.metrics.scrape_started();
+        let started = Instant::now();
+        let snapshot = Snapshot::new(self.clone().scrape().await);
+        self.metrics.duplicates_filtered(snapshot.duplicates());
+        if snapshot.duplicates() > 0 {
+            tracing::warn!(
+                duplicates = snapshot.duplicates(),
+                "dropped series with the same name and labels as an earlier one"
+            );
+        }
+        tracing::info!(
+            series = snapshot.series_count(),
+            seconds = started.elapsed().as_secs_f64(),
+            "scrape finished"
+        );
+        latest.replace(snapshot);
+    }
+
+    /// One scrape of every unit of this shard.
     pub async fn scrape(self: Arc<Self>) -> Vec<Series> {
         let now = SystemTime::now();
         let mut tasks = JoinSet::new();
-        for (job, regions, roles) in jobs(&self.config) {
-            for region in regions {
-                for role in roles {
-                    let this = self.clone();
-                    let key = (region.clone(), role.clone());
-                    tasks.spawn(async move {
-                        let result = this.scrape_job(job, &key, now).await;
-                        if let Err(error) = &result {
-                            let (region, role) = (&key.0, key.1.role_arn.as_deref().unwrap_or(""));
-                            tracing::error!(?job, %region, %role, %error, "job failed; its series are left out");
-                        }
-                        ((job, key), result.unwrap_or_default())
-                    });
-                }
-            }
+        for index in 0..self.units.len() {
+            let this = self.clone();
+            tasks.spawn(async move { (index, this.scrape_unit(index, now).await) });
         }
-
-        // Jobs finish in any order; sort so that duplicate filtering keeps the same series.
+        // Units finish in any order; sort so that duplicate filtering keeps the same series.
         let mut done = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             match joined {
@@ -210,13 +283,65 @@ impl Scheduler {
                 Err(panic) => tracing::error!(%panic, "a job panicked; its series are left out"),
             }
         }
-        done.sort_by(|a, b| {
-            let key = |((job, (region, role)), _): &((Job, (String, Role)), _)| {
-                (*job, region.clone(), role.role_arn.clone())
-            };
-            key(a).cmp(&key(b))
-        });
+        done.sort_by_key(|(index, _)| *index);
         done.into_iter().flat_map(|(_, series)| series).collect()
+    }
+
+    /// Scrapes one unit and records the outcome; a failure serves the last good series while
+    /// they are younger than `staleness`.
+    async fn scrape_unit(&self, index: usize, now: SystemTime) -> Vec<Series> {
+        let unit = &self.units[index];
+        let started = Instant::now();
+        let result = self.scrape_job(unit.job, &unit.key, now).await;
+        let duration = started.elapsed();
+        let mut kept = self.last_good.lock().unwrap_or_else(|p| p.into_inner());
+        let (series, outcome) = match result {
+            Ok(series) => {
+                let outcome = JobOutcome {
+                    duration,
+                    last_success: Some(now),
+                    succeeded: true,
+                    series: series.len(),
+                    stale: false,
+                };
+                kept.insert(
+                    index,
+                    Kept {
+                        series: series.clone(),
+                        at: now,
+                    },
+                );
+                (series, outcome)
+            }
+            Err(error) => {
+                let labels = &unit.labels;
+                let last = kept.get(&index);
+                let age = last.map(|last| now.duration_since(last.at).unwrap_or_default());
+                let fresh_enough = age.is_some_and(|age| age <= self.config.staleness);
+                let series = match last {
+                    Some(last) if fresh_enough => last.series.clone(),
+                    _ => Vec::new(),
+                };
+                tracing::error!(
+                    job_type = labels.job_type, job_name = %labels.job_name,
+                    region = %labels.region, role = %labels.role, %error,
+                    stale_series = series.len(),
+                    "job failed; {}",
+                    if fresh_enough { "its last good series are served" } else { "its series are left out" }
+                );
+                let outcome = JobOutcome {
+                    duration,
+                    last_success: last.map(|last| last.at),
+                    succeeded: false,
+                    series: series.len(),
+                    stale: fresh_enough,
+                };
+                (series, outcome)
+            }
+        };
+        drop(kept);
+        self.metrics.job_scraped(&unit.labels, outcome);
+        series
     }
 
     async fn scrape_job(
@@ -264,24 +389,70 @@ impl Scheduler {
     }
 }
 
-/// Every job of the configuration with its regions and roles.
-fn jobs(config: &Config) -> impl Iterator<Item = (Job, &Vec<String>, &Vec<Role>)> {
-    let discovery = config.discovery_jobs.iter().enumerate();
-    let statics = config.static_jobs.iter().enumerate();
-    let custom = config.custom_namespace_jobs.iter().enumerate();
-    let logs = config.logs_jobs.iter().enumerate();
-    discovery
-        .map(|(i, job)| (Job::Discovery(i), &job.regions, &job.roles))
-        .chain(statics.map(|(i, job)| (Job::Static(i), &job.regions, &job.roles)))
-        .chain(custom.map(|(i, job)| (Job::CustomNamespace(i), &job.regions, &job.roles)))
-        .chain(logs.map(|(i, job)| (Job::Logs(i), &job.regions, &job.roles)))
+/// The units of `config` that `shard` scrapes, in configuration order. A unit whose labels
+/// equal an earlier one's (two discovery jobs of one namespace) gets `#2`, `#3`... after its
+/// job name, so that each unit has health series of its own; the shard is chosen on the
+/// labels before that, so such twins always share a shard.
+fn units(config: &Config, shard: Shard) -> Vec<Unit> {
+    let discovery = config.discovery_jobs.iter().enumerate().map(|(i, job)| {
+        let kind = (Job::Discovery(i), "discovery", &job.namespace);
+        (kind, &job.regions, &job.roles)
+    });
+    let statics = config.static_jobs.iter().enumerate().map(|(i, job)| {
+        (
+            (Job::Static(i), "static", &job.name),
+            &job.regions,
+            &job.roles,
+        )
+    });
+    let custom = config
+        .custom_namespace_jobs
+        .iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let kind = (Job::CustomNamespace(i), "custom_namespace", &job.name);
+            (kind, &job.regions, &job.roles)
+        });
+    let logs = config.logs_jobs.iter().enumerate().map(|(i, job)| {
+        let kind = (Job::Logs(i), "logs", &job.name);
+        (kind, &job.regions, &job.roles)
+    });
+    let mut seen: HashMap<JobLabels, usize> = HashMap::new();
+    let mut units = Vec::new();
+    let all = discovery.chain(statics).chain(custom).chain(logs);
+    for ((job, job_type, name), regions, roles) in all {
+        for region in regions {
+            for role in roles {
+                let mut labels = JobLabels {
+                    job_type,
+                    job_name: name.clone(),
+                    region: region.clone(),
+                    role: role.role_arn.clone().unwrap_or_default(),
+                };
+                let owned = shard.owns(&labels);
+                let twins = seen.entry(labels.clone()).or_default();
+                *twins += 1;
+                if *twins > 1 {
+                    labels.job_name = format!("{name}#{twins}");
+                }
+                if owned {
+                    let key = (region.clone(), role.clone());
+                    units.push(Unit { job, key, labels });
+                }
+            }
+        }
+    }
+    units
 }
 
 /// The ambient credentials, or those of `role` assumed from them through STS in `sts_region`.
+/// Each AssumeRole call (at start and on every refresh) is counted under `api="AssumeRole"`;
+/// its retries are the SDK's, as the credentials provider makes them.
 async fn credentials(
     sdk: &aws_config::SdkConfig,
     role: &Role,
     sts_region: &str,
+    metrics: &Arc<SelfMetrics>,
 ) -> aws_config::SdkConfig {
     let Some(role_arn) = &role.role_arn else {
         return sdk.clone();
@@ -293,10 +464,36 @@ async fn credentials(
     if let Some(external_id) = &role.external_id {
         provider = provider.external_id(external_id);
     }
-    let provider = provider.build().await;
+    let provider = CountedAssumeRole {
+        inner: provider.build().await,
+        metrics: metrics.clone(),
+    };
     sdk.to_builder()
         .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
             provider,
         ))
         .build()
+}
+
+/// An AssumeRole credentials provider whose calls are counted in the health metrics.
+#[derive(Debug)]
+struct CountedAssumeRole {
+    inner: aws_config::sts::AssumeRoleProvider,
+    metrics: Arc<SelfMetrics>,
+}
+
+impl ProvideCredentials for CountedAssumeRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            self.metrics.api_request("AssumeRole");
+            let answer = self.inner.provide_credentials().await;
+            if answer.is_err() {
+                self.metrics.api_error("AssumeRole");
+            }
+            answer
+        })
+    }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::Error;
 use crate::associator::Resource;
+use crate::calls::{Budgets, Calls};
 use crate::self_metrics::SelfMetrics;
 
 /// The largest page GetResources serves, and the one YACE asks for.
@@ -36,18 +37,28 @@ pub trait Tagging: Send + Sync {
 pub struct Client {
     sdk: aws_sdk_resourcegroupstagging::Client,
     metrics: Arc<SelfMetrics>,
+    calls: Calls,
 }
 
 impl Client {
     /// A client for `region`; every request is counted in `metrics`.
     pub fn new(shared: &aws_config::SdkConfig, region: &str, metrics: Arc<SelfMetrics>) -> Self {
-        let config = aws_sdk_resourcegroupstagging::config::Builder::from(shared)
-            .region(aws_config::Region::new(region.to_owned()))
-            .build();
+        let config = aws_sdk_resourcegroupstagging::config::Builder::from(
+            &crate::calls::sdk_retries_off(shared),
+        )
+        .region(aws_config::Region::new(region.to_owned()))
+        .build();
         Client {
             sdk: aws_sdk_resourcegroupstagging::Client::from_conf(config),
+            calls: Calls::new(metrics.clone(), Arc::default()),
             metrics,
         }
+    }
+
+    /// Shares `budgets` (those of the region and credentials) instead of its own.
+    pub fn with_budgets(mut self, budgets: Arc<Budgets>) -> Self {
+        self.calls = Calls::new(self.metrics.clone(), budgets);
+        self
     }
 }
 
@@ -70,10 +81,10 @@ impl Tagging for Client {
         let mut found = Vec::new();
         let mut pagination_token = None;
         loop {
-            let page = request
-                .clone()
-                .set_pagination_token(pagination_token)
-                .send()
+            let page = request.clone().set_pagination_token(pagination_token);
+            let page = self
+                .calls
+                .send("GetResources", || page.clone().send())
                 .await;
             self.metrics.tagging_request();
             let page = page.map_err(|error| Error::aws("GetResources", error))?;

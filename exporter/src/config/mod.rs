@@ -13,6 +13,7 @@ mod logs;
 mod raw;
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -29,7 +30,13 @@ pub struct Config {
     pub custom_namespace_jobs: Vec<CustomNamespaceJob>,
     /// The `logs:` section's jobs (not part of YACE's format).
     pub logs_jobs: Vec<LogsJob>,
+    /// How long a failing job keeps serving its last good series (`staleness`, ours); zero
+    /// drops them at the first failure, as YACE does.
+    pub staleness: Duration,
 }
+
+/// `staleness` when the file does not set it: two scrapes at YACE's default interval.
+pub const DEFAULT_STALENESS: Duration = Duration::from_secs(600);
 
 /// Credentials a job runs with: the ambient ones, or a role assumed from them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -324,6 +331,21 @@ customNamespace:
             .map(|m| (m.period, m.length, m.delay))
             .collect();
         assert_eq!(periods, [(60, 120, 0), (300, 300, 0)]);
+    }
+
+    #[test]
+    fn staleness_is_whole_seconds_and_defaults_to_ten_minutes() {
+        assert_eq!(
+            parse(DISCOVERY).unwrap().config.staleness,
+            DEFAULT_STALENESS
+        );
+        let zero = format!("{DISCOVERY}staleness: 0\n");
+        assert_eq!(parse(&zero).unwrap().config.staleness, Duration::ZERO);
+        let hour = format!("staleness: 3600\n{DISCOVERY}");
+        assert_eq!(
+            parse(&hour).unwrap().config.staleness,
+            Duration::from_secs(3600)
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub(super) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Con
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(
-    expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace, logs"
+    expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace, logs, staleness"
 )]
 pub(super) struct RawConfig {
     api_version: Option<String>,
@@ -45,6 +45,8 @@ pub(super) struct RawConfig {
     custom_namespace: Option<Vec<RawCustomNamespaceJob>>,
     /// This exporter's own section; see `logs.rs`.
     logs: Option<super::logs::RawLogs>,
+    /// Ours, not YACE's: seconds a failing job keeps serving its last good series.
+    staleness: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -247,7 +249,19 @@ impl RawConfig {
             Some(logs) => logs.validate()?,
             None => Vec::new(),
         };
+        let staleness = match self.staleness {
+            None => super::DEFAULT_STALENESS,
+            Some(seconds) => {
+                std::time::Duration::from_secs(u64::try_from(seconds).map_err(|_| {
+                    invalid(
+                        "staleness",
+                        format!("must be 0 or more seconds, not {seconds}"),
+                    )
+                })?)
+            }
+        };
         Ok(Config {
+            staleness,
             sts_region: self.sts_region.filter(|region| !region.is_empty()),
             discovery_jobs,
             static_jobs,
