@@ -7,6 +7,7 @@
 //! The programs come from `scripts/setup.sh`: moto in the git-ignored `.venv/`, Prometheus from
 //! Debian's package. `MOTO_SERVER` and `PROMETHEUS` override where they are looked for.
 
+pub mod cargo_lambda;
 pub mod exporter;
 pub mod grafana;
 pub mod lambda;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+pub use cargo_lambda::CargoLambda;
 pub use exporter::Exporter;
 pub use moto::Moto;
 pub use prometheus::Prometheus;

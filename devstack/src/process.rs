@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use crate::Error;
@@ -44,9 +44,25 @@ impl Process {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The exit status once the process has ended, `None` while it runs.
+    pub fn exited(&mut self) -> Result<Option<ExitStatus>, Error> {
+        Ok(self.child.try_wait()?)
+    }
+
     /// Waits until `url` answers 200, failing early if the process exits.
     pub fn wait_for_http(&mut self, url: &str, timeout: Duration) -> Result<(), Error> {
         let ready = || crate::http_get(url, &[]).is_ok_and(|(status, _)| status == 200);
+        self.wait_until(ready, timeout)
+    }
+
+    /// Waits until the process has logged `text`, failing early if it exits.
+    pub fn wait_for_log(&mut self, text: &str, timeout: Duration) -> Result<(), Error> {
+        let log = self.log.clone();
+        let ready = || std::fs::read_to_string(&log).is_ok_and(|written| written.contains(text));
+        self.wait_until(ready, timeout)
+    }
+
+    fn wait_until(&mut self, ready: impl Fn() -> bool, timeout: Duration) -> Result<(), Error> {
         let waited = crate::wait_for(&format!("{} start", self.name), timeout, || {
             if let Some(status) = self.child.try_wait()? {
                 return Err(Error::Exited {

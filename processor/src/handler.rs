@@ -44,6 +44,21 @@ use crate::storage::{Fetch, NewObject, Pin, SourceObject, Stale, Storage, unquot
 /// is this close: the time to return the batch response and flush the logs and metrics.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
+/// The time left before an invocation's deadline, given as the Runtime API's
+/// `Lambda-Runtime-Deadline-Ms` (milliseconds since the Unix epoch). Local emulators differ:
+/// cargo-lambda 1.9 sends the timeout itself (600000, ten minutes), which read as an instant
+/// lies in 1970. A value before 2001 is no deadline any real invocation has, so it is read as
+/// that duration rather than as a deadline already passed.
+pub fn time_left(deadline_ms: u64, now: std::time::SystemTime) -> Duration {
+    const EPOCH_2001_MS: u64 = 978_307_200_000;
+    if deadline_ms < EPOCH_2001_MS {
+        return Duration::from_millis(deadline_ms);
+    }
+    (std::time::UNIX_EPOCH + Duration::from_millis(deadline_ms))
+        .duration_since(now)
+        .unwrap_or_default()
+}
+
 /// What the invocation did and what Lambda is to be told.
 #[derive(Debug)]
 pub struct Handled {

@@ -41,11 +41,7 @@ async fn invoke(
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
-    let remaining = context
-        .deadline()
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
-    let deadline = Instant::now() + remaining;
+    let deadline = Instant::now() + handler::time_left(context.deadline, SystemTime::now());
     let Handled { reply, tally } = match Invocation::from_value(&payload) {
         Ok(invocation) => {
             handler::handle(config, storage, invocation, &context.request_id, deadline).await

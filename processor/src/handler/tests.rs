@@ -171,3 +171,16 @@ fn batch_response_names_each_message_to_retry() {
         json!({"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-5"}]})
     );
 }
+
+#[test]
+fn deadline_as_an_instant_leaves_the_time_until_it() {
+    let now = std::time::UNIX_EPOCH + Duration::from_millis(1_796_160_000_000);
+    assert_eq!(time_left(1_796_160_030_000, now), Duration::from_secs(30));
+    assert_eq!(time_left(1_796_159_000_000, now), Duration::ZERO);
+}
+
+#[test]
+fn deadline_sent_as_a_duration_by_an_emulator_is_that_duration() {
+    let now = std::time::UNIX_EPOCH + Duration::from_millis(1_796_160_000_000);
+    assert_eq!(time_left(600_000, now), Duration::from_secs(600));
+}
