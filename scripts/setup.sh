@@ -1,7 +1,8 @@
 # Sourced by scripts/run and scripts/test: installs what the local stack and the tests need,
 # once, and prints nothing when it is all there already.
 #   - Debian packages: prometheus (the server and promtool), prometheus-alertmanager (the
-#     server and amtool), a C compiler (aws-lc-sys builds C), python3-venv
+#     server and amtool), a C compiler (aws-lc-sys builds C), python3-venv, curl (the
+#     exporter's TLS tests use it as the scraper)
 #   - .venv/ (git-ignored): moto server (the AWS emulator), checkov and cargo-lambda, pinned in
 #     scripts/requirements.txt
 #   - terraform/tests/node_modules/ (git-ignored): HashiCorp's HCL parser, pinned in its
@@ -61,6 +62,7 @@ ensure_npm() {
 setup() {
   ensure_apt cc gcc libc6-dev
   ensure_apt python3 python3
+  ensure_apt curl curl
   ensure_apt prometheus prometheus
   ensure_apt promtool prometheus
   ensure_apt prometheus-alertmanager prometheus-alertmanager

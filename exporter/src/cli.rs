@@ -38,6 +38,10 @@ pub struct Cli {
         default_value = "config.yml"
     )]
     pub config_file: PathBuf,
+    /// The Prometheus exporters' web configuration file (TLS, basic auth, headers, rate
+    /// limit); without it, plain HTTP open to all.
+    #[arg(long = "web.config.file", env = "web.config.file")]
+    pub web_config_file: Option<PathBuf>,
     /// Seconds between two scrapes of CloudWatch.
     #[arg(long = "scraping-interval", env = "scraping-interval", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -218,6 +222,7 @@ async fn serve(cli: Cli) -> Result<(), Error> {
         );
     }
     let config = load_config(&cli.config_file)?;
+    let guard = Arc::new(server::Guard::open(cli.web_config_file.clone())?);
     let listener = server::bind(&cli.listen_address).await?;
     tracing::info!(address = %cli.listen_address, config = %cli.config_file.display(), "serving /metrics");
 
@@ -249,7 +254,7 @@ async fn serve(cli: Cli) -> Result<(), Error> {
     };
 
     let mut scraping = start(config);
-    let mut server = tokio::spawn(server::serve(listener, exposition, reload));
+    let mut server = tokio::spawn(server::serve(listener, exposition, reload, guard));
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .expect("installing a SIGHUP handler");
     loop {

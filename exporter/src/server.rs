@@ -2,25 +2,32 @@
 //! OpenMetrics when the scraper asks for it, else as the classic text format YACE serves;
 //! `/healthz` says the process is alive; `POST /reload` asks for the configuration to be read
 //! again and answers 200, or 400 with the reason the new file was refused (YACE answers 200
-//! whatever happened); `/` links to the rest. Nothing here waits on AWS.
+//! whatever happened); `/ready` answers 200 once the first scrape has finished, 503 before;
+//! `/` links to the rest. Nothing here waits on AWS. With a web configuration file, every
+//! path sits behind its TLS, basic auth and rate limit ([`guard`]).
+
+mod guard;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::registry::Registry;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Error;
 use crate::snapshot::{self, Latest};
+
+pub use guard::{Guard, Settings, Verdict};
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// What YACE serves: the classic text format.
@@ -69,7 +76,12 @@ impl Exposition {
 /// configuration was refused.
 pub type ReloadRequests = mpsc::Sender<oneshot::Sender<Result<(), String>>>;
 
-pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>, reload: ReloadRequests) {
+pub async fn serve(
+    listener: TcpListener,
+    exposition: Arc<Exposition>,
+    reload: ReloadRequests,
+    guard: Arc<Guard>,
+) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -80,26 +92,89 @@ pub async fn serve(listener: TcpListener, exposition: Arc<Exposition>, reload: R
                 continue;
             }
         };
-        let (exposition, reload) = (exposition.clone(), reload.clone());
+        let handler = Handler {
+            exposition: exposition.clone(),
+            reload: reload.clone(),
+            guard: guard.clone(),
+            settings: guard.current(),
+        };
         tokio::spawn(async move {
-            let service =
-                service_fn(move |request| respond(request, exposition.clone(), reload.clone()));
-            if let Err(error) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%error, "connection ended with an error");
+            match handler.settings.tls().cloned() {
+                None => handler.connection(stream).await,
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => handler.connection(stream).await,
+                    Err(error) => tracing::debug!(%error, "TLS handshake failed"),
+                },
             }
         });
     }
 }
 
-async fn respond(
-    request: Request<Incoming>,
+/// What one connection's requests are answered with.
+#[derive(Clone)]
+struct Handler {
     exposition: Arc<Exposition>,
     reload: ReloadRequests,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let response = match (request.method(), request.uri().path()) {
+    guard: Arc<Guard>,
+    /// The web configuration as it was when the connection opened.
+    settings: Arc<Settings>,
+}
+
+impl Handler {
+    async fn connection(self, stream: impl AsyncRead + AsyncWrite + Unpin + Send + 'static) {
+        let service = service_fn(move |request| self.clone().guarded(request));
+        if let Err(error) = http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await
+        {
+            tracing::debug!(%error, "connection ended with an error");
+        }
+    }
+
+    async fn guarded(
+        self,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        let authorization = request.headers().get(AUTHORIZATION);
+        let mut response = match self.guard.check(&self.settings, authorization).await {
+            Verdict::Allowed => respond(request, &self.exposition, &self.reload).await,
+            Verdict::Unauthorized => {
+                let mut response = reply(
+                    StatusCode::UNAUTHORIZED,
+                    "text/plain",
+                    "Unauthorized\n".into(),
+                );
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"exporter\""),
+                );
+                response
+            }
+            Verdict::TooManyRequests => reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                "text/plain",
+                "Too Many Requests\n".into(),
+            ),
+        };
+        for (name, value) in self.settings.headers() {
+            response.headers_mut().insert(name, value);
+        }
+        Ok(response)
+    }
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler").finish_non_exhaustive()
+    }
+}
+
+async fn respond(
+    request: Request<Incoming>,
+    exposition: &Exposition,
+    reload: &ReloadRequests,
+) -> Response<Full<Bytes>> {
+    match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
             let openmetrics = request
                 .headers()
@@ -116,6 +191,14 @@ async fn respond(
             }
         }
         (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok".into()),
+        (&Method::GET, "/ready") => match exposition.latest.is_ready() {
+            true => reply(StatusCode::OK, "text/plain", "ready\n".into()),
+            false => reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                "waiting for the first scrape to finish\n".into(),
+            ),
+        },
         (&Method::POST, "/reload") => {
             let (answer, answered) = oneshot::channel();
             let outcome = match reload.send(answer).await {
@@ -137,13 +220,13 @@ async fn respond(
                 "<h1>CloudWatch exporter ",
                 env!("CARGO_PKG_VERSION"),
                 "</h1><p><a href=\"/metrics\">Metrics</a></p>",
-                "<p><a href=\"/healthz\">Health</a></p></body></html>"
+                "<p><a href=\"/healthz\">Health</a></p>",
+                "<p><a href=\"/ready\">Readiness</a></p></body></html>"
             )
             .into(),
         ),
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found".into()),
-    };
-    Ok(response)
+    }
 }
 
 /// prometheus-client writes OpenMetrics, where a counter family `x` has samples `x_total`;

@@ -171,15 +171,28 @@ fn number(value: f64) -> String {
 
 /// The snapshot being served, replaced whole by each finished scrape.
 #[derive(Debug, Default)]
-pub struct Latest(RwLock<Arc<Snapshot>>);
+pub struct Latest {
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// A scrape has finished (a reload keeps it: the last snapshot goes on being served).
+    ready: std::sync::atomic::AtomicBool,
+}
 
 impl Latest {
     pub fn replace(&self, snapshot: Snapshot) {
-        *self.0.write().unwrap_or_else(|poison| poison.into_inner()) = Arc::new(snapshot);
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner()) = Arc::new(snapshot);
+        self.ready.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether a first scrape has finished.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn get(&self) -> Arc<Snapshot> {
-        self.0
+        self.snapshot
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
             .clone()

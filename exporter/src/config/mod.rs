@@ -11,6 +11,7 @@
 mod lines;
 mod logs;
 mod raw;
+pub mod web;
 
 use std::path::Path;
 use std::time::Duration;
