@@ -23,7 +23,9 @@ use crate::self_metrics::SelfMetrics;
 /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html>):
 /// GetMetricData 50, ListMetrics 25, GetMetricStatistics 400. AWS publishes no per-second
 /// quota for the others we call; their rates are deliberately modest guesses, far above what a
-/// scrape needs (a few pages per job), so they only bind in a runaway loop.
+/// scrape needs (a few pages per job), so they only bind in a runaway loop. The CloudWatch Logs
+/// calls of logs jobs are budgeted the same way, the Logs Insights ones lower: a query's
+/// results are polled, and Insights caps concurrent queries per account.
 const RATES: &[(&str, f64)] = &[
     ("GetMetricData", 50.0),
     ("ListMetrics", 25.0),
@@ -33,6 +35,10 @@ const RATES: &[(&str, f64)] = &[
     ("GetApis", 5.0),
     ("GetCallerIdentity", 10.0),
     ("ListAccountAliases", 5.0),
+    ("FilterLogEvents", 10.0),
+    ("StartQuery", 2.0),
+    ("GetQueryResults", 5.0),
+    ("StopQuery", 2.0),
 ];
 
 /// Error codes AWS services answer a throttled request with (HTTP 400 or 429).

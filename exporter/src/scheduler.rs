@@ -186,7 +186,8 @@ impl Scheduler {
                     .with_budgets(budgets.clone()),
                 api_gateway: apigateway::Client::new(&credentials, region, metrics.clone())
                     .with_budgets(budgets.clone()),
-                logs: logs::Client::new(&credentials, region, metrics.clone()),
+                logs: logs::Client::new(&credentials, region, metrics.clone())
+                    .with_budgets(budgets.clone()),
                 sts: aws_sdk_sts::Client::from_conf(sts),
                 // IAM is global; the region only picks the signing region.
                 iam: aws_sdk_iam::Client::from_conf(

@@ -162,3 +162,32 @@ async fn a_failed_query_is_an_error_naming_its_status() {
         "GetQueryResults failed: Logs Insights query bad ended Failed"
     );
 }
+
+#[tokio::test]
+async fn a_throttled_filter_log_events_is_retried_and_counted_like_every_aws_call() {
+    use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsOutput;
+    use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
+    // CloudWatch Logs speaks awsJson: a throttled request is HTTP 400 with this body.
+    const THROTTLED: &str = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+    let rule = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .output(|| {
+            FilterLogEventsOutput::builder()
+                .events(FilteredLogEvent::builder().message("REPORT a").build())
+                .build()
+        })
+        .build();
+    let sdk = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&rule]);
+    let metrics = Arc::new(exporter::self_metrics::SelfMetrics::default());
+    let client = logs::Client::from_sdk(sdk, metrics.clone());
+    let lines = client
+        .filter_log_events("/aws/lambda/a", "REPORT", WINDOW)
+        .await
+        .unwrap();
+    assert_eq!(lines, ["REPORT a"]);
+    assert_eq!(rule.num_calls(), 2);
+    let counts = ["requests", "throttles", "retries", "errors"]
+        .map(|count| metrics.api_count(count, "FilterLogEvents"));
+    assert_eq!(counts, [2, 1, 1, 0]);
+}

@@ -1,7 +1,9 @@
 //! The narrow seam between logs jobs and CloudWatch Logs: [`Logs`] has the two reads a job
 //! makes, FilterLogEvents (every page of one group's matching lines) and a Logs Insights query
 //! run to its end (StartQuery, GetQueryResults polled at most until a timeout, StopQuery when
-//! it is overrun). [`Client`] is the one place that names `aws_sdk_cloudwatchlogs`.
+//! it is overrun). [`Client`] is the one place that names `aws_sdk_cloudwatchlogs`; its
+//! requests go through [`Calls`] like every other AWS request (rate budget, retries, health
+//! counts).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
 
 use crate::Error;
+use crate::calls::{Budgets, Calls};
 use crate::self_metrics::SelfMetrics;
 
 /// Event times from `start` up to but not including `end`, in milliseconds since the epoch.
@@ -48,26 +51,41 @@ pub trait Logs: Send + Sync {
 pub struct Client {
     sdk: aws_sdk_cloudwatchlogs::Client,
     metrics: Arc<SelfMetrics>,
+    calls: Calls,
     poll: Duration,
 }
 
 impl Client {
     /// A client for `region`; every request is counted in `metrics`.
     pub fn new(shared: &aws_config::SdkConfig, region: &str, metrics: Arc<SelfMetrics>) -> Self {
-        let config = aws_sdk_cloudwatchlogs::config::Builder::from(shared)
-            .region(aws_config::Region::new(region.to_owned()))
-            .build();
+        let config =
+            aws_sdk_cloudwatchlogs::config::Builder::from(&crate::calls::sdk_retries_off(shared))
+                .region(aws_config::Region::new(region.to_owned()))
+                .build();
         Client::from_sdk(aws_sdk_cloudwatchlogs::Client::from_conf(config), metrics)
     }
 
     /// A client over a ready SDK client (scripted answers in tests), polling Insights every
     /// second.
     pub fn from_sdk(sdk: aws_sdk_cloudwatchlogs::Client, metrics: Arc<SelfMetrics>) -> Self {
+        // Retries are [`Calls`]' job alone, whatever the given client was built with.
+        let config = sdk
+            .config()
+            .to_builder()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build();
         Client {
-            sdk,
+            sdk: aws_sdk_cloudwatchlogs::Client::from_conf(config),
+            calls: Calls::new(metrics.clone(), Arc::default()),
             metrics,
             poll: Duration::from_secs(1),
         }
+    }
+
+    /// Shares `budgets` (those of the region and credentials) instead of its own.
+    pub fn with_budgets(mut self, budgets: Arc<Budgets>) -> Self {
+        self.calls = Calls::new(self.metrics.clone(), budgets);
+        self
     }
 
     /// Sets how long to wait between two GetQueryResults calls.
@@ -103,7 +121,11 @@ impl Logs for Client {
         let mut messages = Vec::new();
         let mut next_token = None;
         loop {
-            let page = request.clone().set_next_token(next_token).send().await;
+            let page = request.clone().set_next_token(next_token);
+            let page = self
+                .calls
+                .send("FilterLogEvents", || page.clone().send())
+                .await;
             let page = self.counted("FilterLogEvents", page)?;
             messages.extend(
                 page.events()
@@ -126,20 +148,23 @@ impl Logs for Client {
     ) -> Result<Vec<Row>, Error> {
         // StartQuery takes whole seconds, both bounds inclusive: windows are whole seconds, so
         // the last second of this one is `end - 1`.
-        let started = self
+        let start = self
             .sdk
             .start_query()
             .set_log_group_names(Some(groups.to_vec()))
             .start_time(window.start_ms / 1000)
             .end_time(window.end_ms / 1000 - 1)
-            .query_string(query)
-            .send()
-            .await;
+            .query_string(query);
+        let started = self.calls.send("StartQuery", || start.clone().send()).await;
         let started = self.counted("StartQuery", started)?;
         let id = started.query_id().unwrap_or_default().to_owned();
         let deadline = Instant::now() + timeout;
         loop {
-            let answer = self.sdk.get_query_results().query_id(&id).send().await;
+            let ask = self.sdk.get_query_results().query_id(&id);
+            let answer = self
+                .calls
+                .send("GetQueryResults", || ask.clone().send())
+                .await;
             let answer = self.counted("GetQueryResults", answer)?;
             match answer.status() {
                 Some(QueryStatus::Complete) => {
@@ -164,7 +189,8 @@ impl Logs for Client {
             }
             if Instant::now() + self.poll > deadline {
                 // Stopping frees the account's concurrent-query slot; its failure changes nothing.
-                let stopped = self.sdk.stop_query().query_id(&id).send().await;
+                let stop = self.sdk.stop_query().query_id(&id);
+                let stopped = self.calls.send("StopQuery", || stop.clone().send()).await;
                 let _ = self.counted("StopQuery", stopped);
                 return Err(Error::Aws {
                     api: "GetQueryResults",
