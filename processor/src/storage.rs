@@ -8,14 +8,26 @@
 //!   object's size, which is checked against the limit before any of the body is read, so no
 //!   HeadObject round trip is needed.
 //! - PutObject, for variants and failure reports.
+//!
+//! Each attempt of a call is bounded by [`ATTEMPT_TIMEOUT`] (connect included), so one stuck
+//! connection costs a retry, not the invocation's whole time budget.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::error::{Error, StorageFailure};
+
+/// The longest one attempt of an S3 call may take until its response headers (a body is then
+/// bounded by the invocation's deadline): far above S3's usual tens of milliseconds, far below a
+/// Lambda timeout, so the SDK's retries still fit.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a connection may take to open (within an attempt).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The object an event names, and how to make sure the bytes read are the ones it announced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +119,18 @@ impl S3 {
     /// (`AWS_ENDPOINT_URL`, the local emulator, which has no per-bucket host names); the SDK's
     /// own choice against AWS, where virtual-hosted style is the one S3 keeps supporting.
     pub fn new(shared: &aws_config::SdkConfig) -> Self {
+        S3::with_attempt_timeout(shared, ATTEMPT_TIMEOUT)
+    }
+
+    /// [`S3::new`] with another bound on each attempt.
+    pub fn with_attempt_timeout(shared: &aws_config::SdkConfig, attempt: Duration) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(attempt.min(CONNECT_TIMEOUT))
+            .operation_attempt_timeout(attempt)
+            .build();
         let config = aws_sdk_s3::config::Builder::from(shared)
             .force_path_style(shared.endpoint_url().is_some())
+            .timeout_config(timeouts)
             .build();
         S3::from_sdk(aws_sdk_s3::Client::from_conf(config))
     }
@@ -266,6 +288,53 @@ fn storage_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_s3_that_never_answers_is_unavailable_after_the_attempt_timeouts() {
+        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+        // Accepts connections and never answers them.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = silent.local_addr().unwrap();
+        let _held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((connection, _)) = silent.accept().await {
+                held.push(connection);
+            }
+        });
+        let shared = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(format!("http://{address}"))
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+                Credentials::for_tests(),
+            ))
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .build();
+        let s3 = S3::with_attempt_timeout(&shared, Duration::from_millis(200));
+        let source = SourceObject {
+            bucket: "uploads".into(),
+            key: "photo.jpg".into(),
+            pin: Pin::Latest,
+        };
+        let started = std::time::Instant::now();
+        let error = s3.get(&source, 1 << 20).await.unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(
+                error,
+                Error::Storage {
+                    operation: "GetObject",
+                    failure: StorageFailure::Unavailable,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.is_retried(), "{error}");
+        // Two attempts of 200 ms and the backoff between them, not the SDK's default of none.
+        assert!(took >= Duration::from_millis(400), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
 
     #[test]
     fn missing_key_or_version_is_a_stale_event() {
