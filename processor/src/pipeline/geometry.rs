@@ -84,6 +84,65 @@ pub(crate) fn plan(source: (u32, u32), bounds: (u32, u32), fit: Fit) -> Plan {
     }
 }
 
+impl Plan {
+    /// This plan, made for a source of `source` pixels, for the same picture decoded at
+    /// `decoded` pixels (shrunk on load): the same region, in the decoded image's pixels.
+    pub(crate) fn for_decoded(self, source: (u32, u32), decoded: (u32, u32)) -> Plan {
+        if source == decoded {
+            return self;
+        }
+        let (sx, sy) = (
+            f64::from(decoded.0) / f64::from(source.0),
+            f64::from(decoded.1) / f64::from(source.1),
+        );
+        let region = self.crop.unwrap_or(Crop {
+            left: 0.0,
+            top: 0.0,
+            width: f64::from(source.0),
+            height: f64::from(source.1),
+        });
+        Plan {
+            crop: Some(Crop {
+                left: region.left * sx,
+                top: region.top * sy,
+                width: (region.width * sx).min(f64::from(decoded.0)),
+                height: (region.height * sy).min(f64::from(decoded.1)),
+            }),
+            ..self
+        }
+    }
+
+    /// How much smaller than its source region the output is, on the side that shrinks least.
+    fn reduction(&self, source: (u32, u32)) -> f64 {
+        let (width, height) = self
+            .crop
+            .map_or((f64::from(source.0), f64::from(source.1)), |crop| {
+                (crop.width, crop.height)
+            });
+        f64::min(
+            width / f64::from(self.scaled.0),
+            height / f64::from(self.scaled.1),
+        )
+    }
+}
+
+/// The largest JPEG shrink-on-load denominator (1, 2, 4 or 8) that leaves every plan's source
+/// region at least as large as its output, so Lanczos3 still does the last, fractional step and
+/// nothing is upscaled. libvips (sharp's default `fastShrinkOnLoad`) chooses the same way.
+pub(crate) fn shrink_on_load<'a>(
+    source: (u32, u32),
+    plans: impl IntoIterator<Item = &'a Plan>,
+) -> u32 {
+    let least = plans
+        .into_iter()
+        .map(|plan| plan.reduction(source))
+        .fold(f64::INFINITY, f64::min);
+    [8, 4, 2]
+        .into_iter()
+        .find(|&denominator| least.is_finite() && least >= f64::from(denominator))
+        .unwrap_or(1)
+}
+
 /// `numerator / denominator` rounded to the nearest integer, at least 1.
 fn ratio(numerator: u64, denominator: u64) -> u32 {
     let rounded = (2 * numerator + denominator) / (2 * denominator);
@@ -205,6 +264,45 @@ mod tests {
         assert_eq!(result.scaled, (100, 50));
         assert_eq!(result.canvas, (100, 100));
         assert_eq!(result.offset, (0, 25));
+    }
+
+    #[test]
+    fn shrink_on_load_leaves_every_variant_at_least_its_size() {
+        let source = (6000, 4000);
+        let inside = plan(source, (800, 800), Fit::Inside);
+        let thumb = plan(source, (200, 200), Fit::Cover);
+        // 7.5x for the 800 box: 4 leaves 1500x1000, 8 would leave 750x500.
+        assert_eq!(shrink_on_load(source, [&inside]), 4);
+        // The cover crop is 4000x4000 to 200x200: 20x, so 8.
+        assert_eq!(shrink_on_load(source, [&thumb]), 8);
+        assert_eq!(shrink_on_load(source, [&inside, &thumb]), 4);
+        assert_eq!(
+            shrink_on_load(source, [&plan(source, (4000, 4000), Fit::Inside)]),
+            1
+        );
+        assert_eq!(shrink_on_load(source, []), 1);
+    }
+
+    #[test]
+    fn a_plan_for_a_shrunk_decode_covers_the_same_region() {
+        let source = (6000, 4000);
+        let cover = plan(source, (200, 200), Fit::Cover).for_decoded(source, (750, 500));
+        assert_eq!(
+            cover.crop,
+            Some(Crop {
+                left: 125.0,
+                top: 0.0,
+                width: 500.0,
+                height: 500.0
+            })
+        );
+        assert_eq!(cover.scaled, (200, 200));
+        let inside = plan(source, (800, 800), Fit::Inside).for_decoded(source, (1500, 1000));
+        assert_eq!(inside.scaled, (800, 533));
+        assert_eq!(
+            inside.crop.map(|c| (c.width, c.height)),
+            Some((1500.0, 1000.0))
+        );
     }
 
     #[test]

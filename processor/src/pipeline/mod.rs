@@ -2,7 +2,8 @@
 //! typed [`Error`] out. No I/O, no clock, no logging; the handler does those.
 //!
 //! Decode once with [`Source::decode`], then [`Source::render`] each variant (or [`process`] for
-//! one). Stages: `sniff` (format from magic bytes) -> `decode` (limits, orientation) ->
+//! one). Stages: `sniff` (format from magic bytes) -> `decode` (limits, orientation, JPEG
+//! shrink-on-load) ->
 //! `geometry` + `resize` (fit, Lanczos3) -> `colour` (ICC to sRGB) -> padding and alpha ->
 //! `encode` (no metadata written).
 //!
@@ -140,20 +141,34 @@ pub struct Output {
 #[derive(Debug)]
 pub struct Source {
     format: SourceFormat,
+    /// Upright, before any shrink-on-load: what variants are planned on.
+    size: (u32, u32),
     raster: raster::Raster,
     to_srgb: Option<ToSrgb>,
 }
 
 impl Source {
-    /// Checks the limits, decodes and orients `bytes`.
+    /// Checks the limits, decodes and orients `bytes`, at full size: any variant can be rendered.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Source, Error> {
-        let decoded = decode::decode(bytes, limits)?;
+        Source::decode_for(bytes, limits, &[])
+    }
+
+    /// [`Source::decode`] for rendering `variants` only: a JPEG much larger than all of them is
+    /// shrunk on load, which makes it several times cheaper to decode and resize. Rendering
+    /// another variant from it is allowed but may upscale.
+    pub fn decode_for(
+        bytes: &[u8],
+        limits: &Limits,
+        variants: &[Variant],
+    ) -> Result<Source, Error> {
+        let decoded = decode::decode(bytes, limits, variants)?;
         let to_srgb = decoded
             .icc
             .as_deref()
             .and_then(|icc| ToSrgb::from_icc(icc, decoded.raster.layout));
         Ok(Source {
             format: decoded.format,
+            size: decoded.size,
             raster: decoded.raster,
             to_srgb,
         })
@@ -163,13 +178,13 @@ impl Source {
         self.format
     }
 
-    /// Width after the EXIF orientation was applied.
+    /// The source's width after the EXIF orientation was applied (not shrunk on load).
     pub fn width(&self) -> u32 {
-        self.raster.width
+        self.size.0
     }
 
     pub fn height(&self) -> u32 {
-        self.raster.height
+        self.size.1
     }
 
     /// True when some pixel is not fully opaque.
@@ -184,11 +199,8 @@ impl Source {
 
     pub fn render(&self, variant: &Variant) -> Result<Output, Error> {
         let format = variant.format.resolve(self.format);
-        let plan = geometry::plan(
-            (self.raster.width, self.raster.height),
-            (variant.width, variant.height),
-            variant.fit,
-        );
+        let plan = geometry::plan(self.size, (variant.width, variant.height), variant.fit)
+            .for_decoded(self.size, (self.raster.width, self.raster.height));
         let mut raster = resize::resize(&self.raster, &plan)?;
         if let Some(to_srgb) = &self.to_srgb {
             to_srgb.apply(&mut raster)?;

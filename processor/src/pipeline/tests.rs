@@ -509,6 +509,52 @@ fn truncated_files_are_corrupt() {
 }
 
 #[test]
+fn baseline_jpeg_cut_inside_its_scan_is_corrupt_not_grey_filled() {
+    // Noise, so the entropy-coded scan is most of the file and a cut lands inside it.
+    let mut state = 0x2545_f491_u32;
+    let noise = RgbImage::from_fn(256, 256, |_, _| {
+        let mut channel = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        };
+        image::Rgb([channel(), channel(), channel()])
+    });
+    let bytes = rgb_jpeg(&noise, None);
+    assert!(!has_marker(&bytes, 0xC2), "not a baseline JPEG");
+    let scan = bytes
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xDA])
+        .expect("no SOS marker");
+    for cut in [scan + 64, (scan + bytes.len()) / 2, bytes.len() * 9 / 10] {
+        let error = Source::decode(&bytes[..cut], &LIMITS).unwrap_err();
+        assert!(
+            matches!(error, Error::Corrupt { format: "JPEG", .. }),
+            "cut at {cut} of {}: {error}",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
+fn jpeg_cut_inside_its_scan_is_corrupt_despite_a_complete_thumbnail_before_it() {
+    let thumbnail = rgb_jpeg(&quadrants(16, 16), None);
+    let bytes = jpeg(
+        quadrants(64, 64).as_raw(),
+        64,
+        64,
+        jpeg_encoder::ColorType::Rgb,
+        Some(thumbnail.clone()),
+    );
+    assert!(Source::decode(&bytes, &LIMITS).is_ok());
+    let cut = bytes.len() - 4;
+    let error = Source::decode(&bytes[..cut], &LIMITS).unwrap_err();
+    assert!(
+        matches!(error, Error::Corrupt { format: "JPEG", .. }),
+        "{error}"
+    );
+}
+
+#[test]
 fn output_reports_its_format_size_and_content_type() {
     let source = rgb_jpeg(&quadrants(300, 200), None);
     let output = process(
@@ -534,4 +580,107 @@ fn decoded_sources_and_outputs_can_move_between_threads() {
     assert_send_sync::<Source>();
     assert_send_sync::<Output>();
     assert_send_sync::<Error>();
+}
+
+#[test]
+fn a_jpeg_shrunk_on_load_renders_like_one_decoded_whole() {
+    let bytes = rgb_jpeg(&quadrants(1600, 1200), None);
+    let fit = variant(
+        300,
+        300,
+        Fit::Inside,
+        TargetFormat::Fixed(OutputFormat::Png),
+    );
+    let whole = Source::decode(&bytes, &LIMITS).unwrap();
+    let shrunk = Source::decode_for(&bytes, &LIMITS, std::slice::from_ref(&fit)).unwrap();
+    // 1600x1200 into 300x225 is 5.3x: decoded at 1/4, 400x300.
+    assert_eq!((shrunk.raster.width, shrunk.raster.height), (400, 300));
+    assert_eq!((shrunk.width(), shrunk.height()), (1600, 1200));
+    let (a, b) = (whole.render(&fit).unwrap(), shrunk.render(&fit).unwrap());
+    assert_eq!((b.width, b.height), (300, 225));
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (a, b) = (decoded(&a), decoded(&b));
+    for (x, y) in [(75, 56), (225, 56), (75, 168), (225, 168)] {
+        let (pa, pb) = (pixel(&a, x, y), pixel(&b, x, y));
+        assert!(close(&pa, &pb, 6), "at {x},{y}: {pa:?} vs {pb:?}");
+    }
+}
+
+#[test]
+fn shrink_on_load_keeps_the_exif_orientation() {
+    // Stored 1600 wide, 800 high, red top-left; orientation 6 shows it 800 wide, 1600 high.
+    let bytes = rgb_jpeg(&quadrants(1600, 800), Some(exif(6)));
+    let fit = variant(
+        200,
+        200,
+        Fit::Inside,
+        TargetFormat::Fixed(OutputFormat::Png),
+    );
+    let source = Source::decode_for(&bytes, &LIMITS, std::slice::from_ref(&fit)).unwrap();
+    assert_eq!((source.width(), source.height()), (800, 1600));
+    assert!(source.raster.width < 800, "not shrunk");
+    let output = source.render(&fit).unwrap();
+    assert_eq!((output.width, output.height), (100, 200));
+    // Stored top-left (red) shows top-right after a 90-degree clockwise turn.
+    let image = decoded(&output);
+    assert!(close(&pixel(&image, 75, 25)[..3], &RED, 12));
+    assert!(close(&pixel(&image, 25, 25)[..3], &BLUE, 12));
+}
+
+#[test]
+fn a_cmyk_jpeg_is_decoded_whole_when_it_cannot_be_shrunk() {
+    let bytes = cmyk_jpeg([0, 255, 255, 0], 1200, 800);
+    let fit = variant(
+        100,
+        100,
+        Fit::Inside,
+        TargetFormat::Fixed(OutputFormat::Jpeg),
+    );
+    let source = Source::decode_for(&bytes, &LIMITS, std::slice::from_ref(&fit)).unwrap();
+    assert_eq!((source.raster.width, source.raster.height), (1200, 800));
+    let output = source.render(&fit).unwrap();
+    assert_eq!((output.width, output.height), (100, 67));
+}
+
+#[test]
+fn damaged_jpegs_shrunk_on_load_end_in_variants_or_typed_errors() {
+    let mut state = 0x1234_5678_u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let photo = RgbImage::from_fn(512, 384, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, ((x ^ y) & 0xFF) as u8])
+    });
+    let whole = rgb_jpeg(&photo, None);
+    let fit = [variant(
+        100,
+        100,
+        Fit::Inside,
+        TargetFormat::Fixed(OutputFormat::Jpeg),
+    )];
+    let mut inputs: Vec<Vec<u8>> = (1..100)
+        .map(|i| whole[..whole.len() * i / 100].to_vec())
+        .collect();
+    for _ in 0..150 {
+        let mut flipped = whole.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = next() as usize % flipped.len();
+            flipped[at] ^= 1 << (next() % 8);
+        }
+        inputs.push(flipped);
+    }
+    for input in &inputs {
+        let outcome = Source::decode_for(input, &LIMITS, &fit).and_then(|s| s.render(&fit[0]));
+        match outcome {
+            Ok(output) => assert!(output.width <= 100 && output.height <= 100),
+            Err(Error::Corrupt { message, .. }) => {
+                assert!(!message.contains("panicked"), "{message}")
+            }
+            Err(Error::UnsupportedFormat(_) | Error::TooManyPixels(_)) => {}
+            Err(other) => panic!("untyped outcome: {other}"),
+        }
+    }
 }
