@@ -23,11 +23,13 @@
 //! A record from the destination bucket under the destination prefix is refused unread: it is
 //! one of our outputs, and processing it would start a loop.
 //!
-//! The pipeline runs on the calling task: the runtime handles one invocation at a time, so
-//! there is nothing else for the thread to do meanwhile.
+//! The pipeline (decoding, each variant's render) runs in tokio's blocking pool: it is
+//! CPU-bound for tens to hundreds of milliseconds, which would stall the runtime's worker thread
+//! and with it the S3 client's timers and connections.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -335,14 +337,18 @@ impl<S: Storage> Run<'_, S> {
 
         // Known before decoding, so a report of a corrupt file names what it claimed to be.
         seen.format_in = sniff(&fetched.bytes).ok().map(SourceFormat::name);
-        let image = Source::decode(&fetched.bytes, limits)?;
+        let (bytes, limits) = (fetched.bytes, *limits);
+        let variants = self.config.variants.clone();
+        let image = Arc::new(
+            off_the_runtime(move || Source::decode_for(&bytes, &limits, &variants)).await?,
+        );
         seen.width_in = Some(image.width());
         seen.height_in = Some(image.height());
-        drop(fetched.bytes);
 
         for variant in &self.config.variants {
             self.before_deadline(&format!("variant {}", variant.name))?;
-            let output = image.render(variant)?;
+            let (image, to_render) = (Arc::clone(&image), variant.clone());
+            let output = off_the_runtime(move || image.render(&to_render)).await?;
             let bytes = u64::try_from(output.bytes.len()).unwrap_or(u64::MAX);
             let mut metadata = self.provenance(object, seen);
             metadata.extend([
@@ -516,6 +522,16 @@ impl<S: Storage> Run<'_, S> {
             _ => line!(error, "image left for a retry"),
         }
     }
+}
+
+/// Runs a pipeline step on tokio's blocking pool. The step catches its decoders' panics itself;
+/// one escaping anyway is a bug of ours and fails this image as a transform error, not the batch.
+async fn off_the_runtime<T: Send + 'static>(
+    step: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(step)
+        .await
+        .unwrap_or_else(|joined| Err(Error::Transform(format!("the pipeline stopped: {joined}"))))
 }
 
 /// `<prefix><variant>/<source key without its extension>.<ext>`.
