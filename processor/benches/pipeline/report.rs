@@ -72,7 +72,7 @@ pub fn print(corpus_dir: &Path, results: &Path, engines: &[&str]) {
     let find = |name: &str| rows.iter().find(|row| row.engine == name);
     let (pillow, sharp) = (find("pillow"), find("sharp"));
     println!(
-        "{} images ({} sources); decode, fit inside {b}x{b} Lanczos3, JPEG q{q} + WebP q{q}; one core",
+        "{} images from {}; decode, fit inside {b}x{b} Lanczos3, JPEG q{q} + WebP q{q}; one core",
         sources.len(),
         corpus_dir.display(),
         b = crate::BOX,
