@@ -20,6 +20,9 @@
 //!   invocation fails (direct S3 events) or the message is listed in `batchItemFailures` (SQS),
 //!   so Lambda retries it and in the end dead-letters it.
 //!
+//! [`process_object`] is one record's path on its own, for the command-line tools (`local`,
+//! `backfill`), so they share every rule above with the Lambda.
+//!
 //! A record from the destination bucket under the destination prefix is refused unread: it is
 //! one of our outputs, and processing it would start a loop.
 //!
@@ -45,6 +48,10 @@ use crate::storage::{Fetch, NewObject, Pin, SourceObject, Stale, Storage, unquot
 /// No record or variant is started, and no S3 call left running, once the invocation's deadline
 /// is this close: the time to return the batch response and flush the logs and metrics.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
+/// The user metadata on every output and failure report naming the source's ETag, by which a
+/// backfill tells an object already processed from one changed since.
+pub const SOURCE_ETAG: &str = "source-etag";
 
 /// The time left before an invocation's deadline, given as the Runtime API's
 /// `Lambda-Runtime-Deadline-Ms` (milliseconds since the Unix epoch). Local emulators differ:
@@ -102,17 +109,7 @@ pub async fn handle<S: Storage>(
     request_id: &str,
     deadline: Instant,
 ) -> Handled {
-    let mut run = Run {
-        config,
-        storage,
-        request_id,
-        cutoff: tokio::time::Instant::from_std(
-            deadline
-                .checked_sub(DEADLINE_MARGIN)
-                .unwrap_or_else(Instant::now),
-        ),
-        tally: Tally::default(),
-    };
+    let mut run = Run::new(config, storage, request_id, deadline);
     let reply = match invocation {
         Invocation::TestEvent => {
             info!(requestId = request_id, "S3 test event acknowledged");
@@ -169,6 +166,23 @@ pub fn unknown_payload(error: Error, request_id: &str) -> Handled {
     }
 }
 
+/// Processes one source object into its variants exactly as a record of an invocation is
+/// processed (fetch pinned to `object`'s ETag or version, variants written under their output
+/// keys with provenance metadata, a report for a permanent failure, one log line), with
+/// `deadline` bounding the work. The command-line tools call this, so what they produce is what
+/// the Lambda produces.
+pub async fn process_object<S: Storage>(
+    config: &Config,
+    storage: &S,
+    object: &ObjectCreated,
+    request_id: &str,
+    deadline: Instant,
+) -> Processed {
+    Run::new(config, storage, request_id, deadline)
+        .process(object)
+        .await
+}
+
 struct Run<'a, S> {
     config: &'a Config,
     storage: &'a S,
@@ -178,35 +192,67 @@ struct Run<'a, S> {
     tally: Tally,
 }
 
+/// What became of one source object.
+#[derive(Debug)]
+pub struct Processed {
+    pub seen: Seen,
+    /// An error that [`Error::is_retried`] left the object for a retry; any other was reported.
+    pub result: Result<Done, Error>,
+    pub milliseconds: f64,
+}
+
 /// What was learnt about one image, for its log line, whatever the outcome.
 #[derive(Debug, Default)]
-struct Seen {
-    bytes_in: Option<u64>,
-    format_in: Option<&'static str>,
-    width_in: Option<u32>,
-    height_in: Option<u32>,
-    e_tag: Option<String>,
-    version_id: Option<String>,
-    outputs: Vec<Written>,
+pub struct Seen {
+    pub bytes_in: Option<u64>,
+    pub format_in: Option<&'static str>,
+    pub width_in: Option<u32>,
+    pub height_in: Option<u32>,
+    pub e_tag: Option<String>,
+    pub version_id: Option<String>,
+    pub outputs: Vec<Written>,
     /// The key of the failure report, once written.
-    report: Option<String>,
+    pub report: Option<String>,
+}
+
+impl Seen {
+    pub fn bytes_out(&self) -> u64 {
+        self.outputs.iter().map(|o| o.bytes).sum()
+    }
+}
+
+/// One variant written.
+#[derive(Debug)]
+pub struct Written {
+    pub variant: String,
+    pub key: String,
+    pub format: OutputFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
 }
 
 #[derive(Debug)]
-struct Written {
-    variant: String,
-    format: OutputFormat,
-    width: u32,
-    height: u32,
-    bytes: u64,
-}
-
-enum Done {
+pub enum Done {
     Processed,
     Stale(Stale),
 }
 
-impl<S: Storage> Run<'_, S> {
+impl<'a, S: Storage> Run<'a, S> {
+    fn new(config: &'a Config, storage: &'a S, request_id: &'a str, deadline: Instant) -> Self {
+        Run {
+            config,
+            storage,
+            request_id,
+            cutoff: tokio::time::Instant::from_std(
+                deadline
+                    .checked_sub(DEADLINE_MARGIN)
+                    .unwrap_or_else(Instant::now),
+            ),
+            tally: Tally::default(),
+        }
+    }
+
     /// Handles every record; the first failure to retry, if any.
     async fn records(&mut self, records: &[Record]) -> Option<Error> {
         let mut retry = None;
@@ -242,8 +288,39 @@ impl<S: Storage> Run<'_, S> {
         );
     }
 
-    /// Processes one object; an error only when the record must be retried.
+    /// Processes one object and counts it; an error only when the record must be retried.
     async fn image(&mut self, object: &ObjectCreated) -> Result<(), Error> {
+        let Processed {
+            seen,
+            result,
+            milliseconds,
+        } = self.process(object).await;
+        match result {
+            Ok(Done::Processed) => {
+                self.tally.processed(
+                    milliseconds,
+                    seen.bytes_in.unwrap_or_default(),
+                    seen.bytes_out(),
+                );
+                Ok(())
+            }
+            Ok(Done::Stale(_)) => {
+                self.tally.skipped();
+                Ok(())
+            }
+            Err(error) => {
+                self.tally.failed(error.error_type());
+                if error.is_retried() {
+                    Err(error)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Processes one object: its variants or its failure report, and its log line.
+    async fn process(&self, object: &ObjectCreated) -> Processed {
         let started = Instant::now();
         let mut seen = Seen {
             e_tag: object.e_tag.as_deref().map(|e| unquoted(e).to_owned()),
@@ -283,25 +360,10 @@ impl<S: Storage> Run<'_, S> {
         };
         let milliseconds = started.elapsed().as_secs_f64() * 1000.0;
         self.log(object, &seen, &result, milliseconds);
-        match result {
-            Ok(Done::Processed) => {
-                let bytes_out = seen.outputs.iter().map(|o| o.bytes).sum();
-                self.tally
-                    .processed(milliseconds, seen.bytes_in.unwrap_or_default(), bytes_out);
-                Ok(())
-            }
-            Ok(Done::Stale(_)) => {
-                self.tally.skipped();
-                Ok(())
-            }
-            Err(error) => {
-                self.tally.failed(error.error_type());
-                if error.is_retried() {
-                    Err(error)
-                } else {
-                    Ok(())
-                }
-            }
+        Processed {
+            seen,
+            result,
+            milliseconds,
         }
     }
 
@@ -356,14 +418,15 @@ impl<S: Storage> Run<'_, S> {
                 ("width".to_owned(), output.width.to_string()),
                 ("height".to_owned(), output.height.to_string()),
             ]);
+            let key = output_key(
+                &self.config.destination_prefix,
+                &variant.name,
+                &object.key,
+                output.format,
+            );
             let put = self.storage.put(NewObject {
                 bucket: self.config.destination_bucket.clone(),
-                key: output_key(
-                    &self.config.destination_prefix,
-                    &variant.name,
-                    &object.key,
-                    output.format,
-                ),
+                key: key.clone(),
                 body: output.bytes,
                 content_type: output.content_type.to_owned(),
                 cache_control: Some(self.config.cache_control.clone()),
@@ -372,6 +435,7 @@ impl<S: Storage> Run<'_, S> {
             self.within_deadline("PutObject", put).await?;
             seen.outputs.push(Written {
                 variant: variant.name.clone(),
+                key,
                 format: output.format,
                 width: output.width,
                 height: output.height,
@@ -429,7 +493,7 @@ impl<S: Storage> Run<'_, S> {
             ),
         ];
         if let Some(e_tag) = &seen.e_tag {
-            metadata.push(("source-etag".to_owned(), header_safe(e_tag).into_owned()));
+            metadata.push((SOURCE_ETAG.to_owned(), header_safe(e_tag).into_owned()));
         }
         if let Some(version_id) = &seen.version_id {
             metadata.push((
@@ -478,7 +542,7 @@ impl<S: Storage> Run<'_, S> {
                 output.bytes
             );
         }
-        let bytes_out: u64 = seen.outputs.iter().map(|o| o.bytes).sum();
+        let bytes_out = seen.bytes_out();
         let (outcome, error) = match result {
             Ok(Done::Processed) => ("processed", None),
             Ok(Done::Stale(_)) => ("stale", None),

@@ -2,6 +2,7 @@
 //! everything else unsafe as `%XX` bytes of UTF-8 (`in/cat photo.jpg` -> `in/cat+photo.jpg`;
 //! the emulator also encodes `/` as `%2F`). Decoding must turn `+` into a space first and only
 //! then percent-decode, or a literal `+` in a key (sent as `%2B`) would become a space.
+//! [`encode`] writes keys that way, for events we make ourselves.
 
 /// Why an event's key could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +34,28 @@ pub fn decode(encoded: &str) -> Result<String, KeyError> {
     String::from_utf8(bytes).map_err(|_| KeyError::NotUtf8(encoded.to_owned()))
 }
 
+/// Encodes an object key the way S3 writes it into an event (the inverse of [`decode`]): a
+/// space as `+`, every byte but letters, digits, `-_.~` and `/` as `%XX`. For the events the
+/// backfill enqueues.
+pub fn encode(key: &str) -> String {
+    let mut encoded = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        match byte {
+            b' ' => encoded.push('+'),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                encoded.push(char::from(byte));
+            }
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                encoded.push('%');
+                encoded.push(char::from(HEX[usize::from(byte >> 4)]));
+                encoded.push(char::from(HEX[usize::from(byte & 15)]));
+            }
+        }
+    }
+    encoded
+}
+
 fn hex_value(digit: u8) -> Option<u8> {
     char::from(digit)
         .to_digit(16)
@@ -61,6 +84,20 @@ mod tests {
             "fotos/été 2026.jpg"
         );
         assert_eq!(decode("%e2%9c%93.webp").unwrap(), "✓.webp");
+    }
+
+    #[test]
+    fn encoded_keys_decode_to_themselves() {
+        assert_eq!(encode("in/cat photo (1).jpg"), "in/cat+photo+%281%29.jpg");
+        for key in [
+            "in/cat photo.jpg",
+            "a+b c.png",
+            "fotos/été 2026.jpg",
+            "100%.webp",
+            "✓",
+        ] {
+            assert_eq!(decode(&encode(key)).unwrap(), key);
+        }
     }
 
     #[test]

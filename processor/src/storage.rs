@@ -11,6 +11,9 @@
 //!
 //! Each attempt of a call is bounded by [`ATTEMPT_TIMEOUT`] (connect included), so one stuck
 //! connection costs a retry, not the invocation's whole time budget.
+//!
+//! The command-line backfill also lists the source bucket and reads the metadata of outputs
+//! ([`S3::list`], [`S3::metadata`]), outside the trait, since the Lambda does neither.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -138,6 +141,57 @@ impl S3 {
     pub fn from_sdk(sdk: aws_sdk_s3::Client) -> Self {
         S3 { sdk }
     }
+
+    /// Every object under `prefix` in `bucket` (ListObjectsV2, page by page), in key order.
+    /// Not part of [`Storage`]: the backfill lists, the Lambda never does (its role may not).
+    pub async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>, Error> {
+        let mut pages = self
+            .sdk
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut listed = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|error| storage_error("ListObjectsV2", failure(&error), &error))?;
+            listed.extend(page.contents().iter().filter_map(|object| {
+                Some(Listed {
+                    key: object.key()?.to_owned(),
+                    e_tag: object.e_tag().map(|e_tag| unquoted(e_tag).to_owned()),
+                    size: object.size().and_then(|size| u64::try_from(size).ok()),
+                })
+            }));
+        }
+        Ok(listed)
+    }
+
+    /// The user metadata of the object at `key`, `None` when there is no such object
+    /// (HeadObject). For the backfill's check of what is already done.
+    pub async fn metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<HashMap<String, String>>, Error> {
+        match self.sdk.head_object().bucket(bucket).key(key).send().await {
+            Ok(head) => Ok(Some(head.metadata().cloned().unwrap_or_default())),
+            // A HEAD answer has no body, so no error code: 404 alone says the key is free.
+            Err(error) if error.raw_response().map(|raw| raw.status().as_u16()) == Some(404) => {
+                Ok(None)
+            }
+            Err(error) => Err(storage_error("HeadObject", failure(&error), &error)),
+        }
+    }
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    /// Without quotes.
+    pub e_tag: Option<String>,
+    pub size: Option<u64>,
 }
 
 impl Storage for S3 {
@@ -212,14 +266,8 @@ impl Storage for S3 {
             .set_metadata(Some(object.metadata.into_iter().collect::<HashMap<_, _>>()));
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(error) => {
-                // Nothing a PutObject answers makes an event stale.
-                let failure = match answer(&error) {
-                    Answer::Failed(failure) => failure,
-                    Answer::Stale(_) => StorageFailure::Refused,
-                };
-                Err(storage_error("PutObject", failure, &error))
-            }
+            // Nothing a PutObject answers makes an event stale.
+            Err(error) => Err(storage_error("PutObject", failure(&error), &error)),
         }
     }
 }
@@ -248,6 +296,14 @@ fn answer<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Answer 
         }
         // Timeouts, connection failures, and whatever the SDK adds later.
         _ => Answer::Failed(StorageFailure::Unavailable),
+    }
+}
+
+/// The failure of a call that reads no particular version, where "stale" means nothing.
+fn failure<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> StorageFailure {
+    match answer(error) {
+        Answer::Failed(failure) => failure,
+        Answer::Stale(_) => StorageFailure::Refused,
     }
 }
 
