@@ -290,3 +290,29 @@ fn progress(len: usize, what: &'static str) -> ProgressBar {
     bar.set_message(what);
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_markers_and_outputs_in_the_source_bucket_are_not_sources() {
+        let config = Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "SOURCE_BUCKET" | "DESTINATION_BUCKET" => "uploads",
+                    "SOURCE_PREFIX" => "in/",
+                    "DESTINATION_PREFIX" => "out/",
+                    "VARIANTS" => r#"[{"name": "t", "width": 9, "height": 9, "fit": "cover", "format": "png", "quality": 80}]"#,
+                    "ENVIRONMENT" => "test",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })
+        .unwrap();
+        assert!(is_source(&config, "in/cat.jpg"));
+        assert!(!is_source(&config, "in/2024/"));
+        assert!(!is_source(&config, "out/t/in/cat.png"));
+    }
+}

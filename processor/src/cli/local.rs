@@ -308,3 +308,24 @@ impl Summary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_key_leaving_the_output_folder_is_refused() {
+        let files = Files {
+            sources: HashMap::new(),
+            out: PathBuf::from("out"),
+        };
+        assert_eq!(
+            files.path("v1/thumb/a.webp").unwrap(),
+            Path::new("out/v1/thumb/a.webp")
+        );
+        for key in ["../v1/thumb/a.webp", "/etc/a.webp", "v1/../../a.webp"] {
+            let error = files.path(key).unwrap_err();
+            assert_eq!(error.error_type(), processor::ErrorType::S3Refused, "{key}");
+        }
+    }
+}

@@ -87,6 +87,8 @@ enum Failure {
     File { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    #[error("the runtime cannot start: {0}")]
+    Runtime(std::io::Error),
 }
 
 fn main() -> ExitCode {
@@ -129,7 +131,7 @@ fn runtime(workers: usize) -> Result<tokio::runtime::Runtime, Failure> {
         .worker_threads(workers)
         .enable_all()
         .build()
-        .map_err(|error| Failure::Usage(format!("the runtime cannot start: {error}")))
+        .map_err(Failure::Runtime)
 }
 
 /// Runs `work` on every item, at most `limit` at once, handing each result to `done` as it
