@@ -196,7 +196,8 @@ struct Run<'a, S> {
 #[derive(Debug)]
 pub struct Processed {
     pub seen: Seen,
-    /// An error that [`Error::is_retried`] left the object for a retry; any other was reported.
+    /// An error for which [`Error::is_retried`] holds left the object for a retry; any other
+    /// was reported under `_failed/` (or, for an output sent back to the function, logged).
     pub result: Result<Done, Error>,
     pub milliseconds: f64,
 }
@@ -225,7 +226,6 @@ impl Seen {
 #[derive(Debug)]
 pub struct Written {
     pub variant: String,
-    pub key: String,
     pub format: OutputFormat,
     pub width: u32,
     pub height: u32,
@@ -418,15 +418,14 @@ impl<'a, S: Storage> Run<'a, S> {
                 ("width".to_owned(), output.width.to_string()),
                 ("height".to_owned(), output.height.to_string()),
             ]);
-            let key = output_key(
-                &self.config.destination_prefix,
-                &variant.name,
-                &object.key,
-                output.format,
-            );
             let put = self.storage.put(NewObject {
                 bucket: self.config.destination_bucket.clone(),
-                key: key.clone(),
+                key: output_key(
+                    &self.config.destination_prefix,
+                    &variant.name,
+                    &object.key,
+                    output.format,
+                ),
                 body: output.bytes,
                 content_type: output.content_type.to_owned(),
                 cache_control: Some(self.config.cache_control.clone()),
@@ -435,7 +434,6 @@ impl<'a, S: Storage> Run<'a, S> {
             self.within_deadline("PutObject", put).await?;
             seen.outputs.push(Written {
                 variant: variant.name.clone(),
-                key,
                 format: output.format,
                 width: output.width,
                 height: output.height,
