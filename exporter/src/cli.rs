@@ -15,7 +15,7 @@ use crate::scheduler::{Scheduler, Settings};
 use crate::self_metrics::SelfMetrics;
 use crate::shard::Shard;
 use crate::snapshot::Latest;
-use crate::{Error, config, server};
+use crate::{Error, config, plan, server};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -152,6 +152,21 @@ pub enum Command {
     /// Print the version and exit.
     #[command(visible_alias = "v")]
     Version,
+    /// Print, per job, the CloudWatch API calls of one scrape and of a month at
+    /// -scraping-interval, and the monthly cost at list prices; resources are discovered
+    /// (the tagging API and ListMetrics are asked once; GetMetricData is never sent).
+    Plan {
+        #[arg(long = "config.file")]
+        config_file: Option<PathBuf>,
+        /// Ask AWS nothing: assume every job finds --assume-resources resources.
+        #[arg(long = "offline", num_args = 0..=1, require_equals = true,
+              default_value_t = false, default_missing_value = "true",
+              action = clap::ArgAction::Set)]
+        offline: bool,
+        /// Resources each job is assumed to find with --offline.
+        #[arg(long = "assume-resources", default_value_t = 10)]
+        assume_resources: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -200,6 +215,35 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             let path = config_file.as_ref().unwrap_or(&cli.config_file);
             load_config(path)?;
             println!("{}: the configuration is valid", path.display());
+            Ok(())
+        }
+        Some(Command::Plan {
+            ref config_file,
+            offline,
+            assume_resources,
+        }) => {
+            let path = config_file.as_ref().unwrap_or(&cli.config_file);
+            let config = load_config(path)?;
+            let inventory = if offline {
+                plan::Inventory::Assumed(assume_resources)
+            } else {
+                plan::Inventory::Discovered
+            };
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .timeout_config(timeouts(Duration::from_secs(cli.aws_timeout)))
+                .load()
+                .await;
+            let lines = plan::plan(&config, inventory, &sdk, cli.metrics_per_query.into()).await?;
+            let interval = Duration::from_secs(cli.scraping_interval);
+            print!(
+                "{}",
+                plan::render(&lines, interval, &config.cache, inventory)
+            );
+            if !config.logs_jobs.is_empty() {
+                println!(
+                    "logs jobs are not in the plan: FilterLogEvents and Logs Insights are billed apart (see the README)"
+                );
+            }
             Ok(())
         }
         None => serve(cli).await,
@@ -402,6 +446,32 @@ mod tests {
             let args = std::iter::once("exporter").chain(bad);
             assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn plan_takes_its_config_offline_and_resource_flags() {
+        let cli = parse(&[
+            "plan",
+            "-config.file",
+            "c.yml",
+            "-offline",
+            "-assume-resources",
+            "7",
+        ]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Plan { config_file: Some(ref path), offline: true, assume_resources: 7 })
+                if path == &PathBuf::from("c.yml")
+        ));
+        let cli = parse(&["plan"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Plan {
+                config_file: None,
+                offline: false,
+                assume_resources: 10
+            })
+        ));
     }
 
     #[test]

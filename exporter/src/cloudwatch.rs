@@ -3,7 +3,7 @@
 //! `aws_sdk_cloudwatch`, so the SDK pin in the workspace `Cargo.toml` (kept for the local
 //! emulator's sake) is a one-line change. Batching and pagination live inside the adapter.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -19,8 +19,30 @@ use crate::self_metrics::SelfMetrics;
 /// The most queries one GetMetricData call may carry (an AWS limit).
 pub const MAX_QUERIES_PER_CALL: usize = 500;
 
+/// Statistics of one metric that GetMetricData bills as one metric requested (AWS pricing:
+/// "up to 5 statistics for the same metric within a single GetMetricData API request").
+pub const STATISTICS_PER_BILLED_METRIC: usize = 5;
+
+/// The metrics one GetMetricData request carrying `queries` is billed for: each distinct
+/// metric (namespace, name and dimensions) once per five of its statistics. YACE's
+/// `..._metrics_requested_total` counts queries instead, which overstates the bill.
+pub fn billed_metrics(queries: &[Query]) -> usize {
+    let mut statistics: HashMap<(&str, &str, Vec<&(String, String)>), usize> = HashMap::new();
+    for query in queries {
+        let mut dimensions: Vec<&(String, String)> = query.dimensions.iter().collect();
+        dimensions.sort();
+        *statistics
+            .entry((&query.namespace, &query.metric, dimensions))
+            .or_default() += 1;
+    }
+    statistics
+        .values()
+        .map(|count| count.div_ceil(STATISTICS_PER_BILLED_METRIC))
+        .sum()
+}
+
 /// One metric and statistic to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Query {
     pub namespace: String,
     pub metric: String,
@@ -31,7 +53,7 @@ pub struct Query {
 }
 
 /// The time range asked for, start inclusive, end exclusive.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub start: SystemTime,
     pub end: SystemTime,
@@ -121,6 +143,7 @@ impl Client {
         window: Window,
         answers: &mut [Vec<Datapoint>],
     ) -> Result<(), Error> {
+        let billed = billed_metrics(queries);
         let request = self
             .sdk
             .get_metric_data()
@@ -136,7 +159,7 @@ impl Client {
                 .send("GetMetricData", || page.clone().send())
                 .await;
             self.metrics
-                .get_metric_data_request(queries.len(), page.is_err());
+                .get_metric_data_request(queries.len(), billed, page.is_err());
             let page = page.map_err(|error| Error::aws("GetMetricData", error))?;
             for result in page.metric_data_results() {
                 // Ids are `id_<index in batch>`, the scheme YACE uses too.
@@ -250,6 +273,44 @@ impl CloudWatch for Client {
                 return Ok(found);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(metric: &str, function: &str, statistic: &str) -> Query {
+        Query {
+            namespace: "AWS/Lambda".into(),
+            metric: metric.into(),
+            dimensions: vec![("FunctionName".into(), function.into())],
+            period: 60,
+            statistic: statistic.into(),
+        }
+    }
+
+    #[test]
+    fn up_to_five_statistics_of_one_metric_are_billed_as_one() {
+        let stats = ["Sum", "Average", "Maximum", "Minimum", "SampleCount", "p99"];
+        let five: Vec<Query> = stats[..5]
+            .iter()
+            .map(|s| query("Duration", "resize", s))
+            .collect();
+        assert_eq!(billed_metrics(&five), 1);
+        let six: Vec<Query> = stats
+            .iter()
+            .map(|s| query("Duration", "resize", s))
+            .collect();
+        assert_eq!(billed_metrics(&six), 2);
+        // Another function or another metric name is another metric.
+        let mixed = [
+            query("Duration", "resize", "Sum"),
+            query("Duration", "thumb", "Sum"),
+            query("Errors", "resize", "Sum"),
+        ];
+        assert_eq!(billed_metrics(&mixed), 3);
+        assert_eq!(billed_metrics(&[]), 0);
     }
 }
 

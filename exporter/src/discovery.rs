@@ -55,22 +55,31 @@ pub async fn discovery_job(
         return Ok(Vec::new());
     };
     let tag_keys: Vec<String> = job.search_tags.iter().map(|(key, _)| key.clone()).collect();
-    let mut resources = tagging
+    let found = tagging
         .get_resources(service.resource_filters, &tag_keys)
         .await?;
-    resources.retain(|resource| matches_search_tags(resource, &job.search_tags));
+    // Returned but left out by the search tags' values: skipped even with `includeUntagged`.
+    let (mut resources, mut unselected): (Vec<Resource>, Vec<Resource>) = found
+        .into_iter()
+        .partition(|resource| matches_search_tags(resource, &job.search_tags));
     if job.namespace == apigateway::NAMESPACE {
         // As YACE: after the search tags, and even when no resource is left.
         let rest_apis = api_gateway.rest_apis().await?;
         let http_apis = api_gateway.http_apis().await?;
         resources = apigateway::api_resources(resources, &rest_apis, &http_apis);
+        unselected = apigateway::api_resources(unselected, &rest_apis, &http_apis);
     }
-    if resources.is_empty() && !service.resource_filters.is_empty() {
+    if resources.is_empty() && !service.resource_filters.is_empty() && !job.include_untagged {
         tracing::warn!(namespace = %job.namespace, region = context.region, "no tagged resource matched the job; it yields no series");
         return Ok(Vec::new());
     }
 
-    let associator = Associator::new(service.dimension_regexes(), &resources);
+    let owners = Owners {
+        service,
+        selected: Associator::new(service.dimension_regexes(), &resources),
+        unselected: Associator::new(service.dimension_regexes(), &unselected),
+        include_untagged: job.include_untagged,
+    };
     let mut requests = Vec::new();
     for metric in &job.metrics {
         let listed = cloudwatch
@@ -80,15 +89,23 @@ pub async fn discovery_job(
             if !meets_requirements(&dimensions, &job.dimension_name_requirements) {
                 continue;
             }
-            let (name, tags) = match associator.associate(&dimensions) {
-                Association::Skip => continue,
-                Association::Global => ("global", Vec::new()),
-                Association::Resource(resource) => (
-                    resource.arn.as_str(),
+            let (name, tags) = match owners.owner(&dimensions, context) {
+                Owner::Skip => continue,
+                Owner::Global => ("global".to_owned(), Vec::new()),
+                Owner::Tagged(resource) => (
+                    resource.arn.clone(),
                     exported_tags(resource, &job.exported_tags, context.snake_case),
                 ),
+                Owner::Untagged(arn) => {
+                    let untagged = Resource {
+                        arn,
+                        tags: Vec::new(),
+                    };
+                    let tags = exported_tags(&untagged, &job.exported_tags, context.snake_case);
+                    (untagged.arn, tags)
+                }
             };
-            let mut labels = series_labels(name, &dimensions, context, &job.custom_tags);
+            let mut labels = series_labels(&name, &dimensions, context, &job.custom_tags);
             labels.extend(tags);
             requests.extend(requests_for(&job.namespace, metric, &dimensions, &labels));
         }
@@ -122,6 +139,54 @@ pub async fn custom_namespace_job(
         }
     }
     fetch(requests, cloudwatch, now).await
+}
+
+/// Whose a listed metric is.
+enum Owner<'a> {
+    /// A resource the job selected: its ARN and tags.
+    Tagged(&'a Resource),
+    /// A resource the tagging API did not return, by the ARN its dimensions spell
+    /// (`includeUntagged`).
+    Untagged(String),
+    /// No resource's: `name="global"`.
+    Global,
+    /// A resource's that the job does not keep.
+    Skip,
+}
+
+/// YACE's association, and with `includeUntagged` a name for what it would skip.
+struct Owners<'a> {
+    service: &'static services::Service,
+    selected: Associator<'a>,
+    /// Resources the API returned but the search tags left out.
+    unselected: Associator<'a>,
+    include_untagged: bool,
+}
+
+impl<'a> Owners<'a> {
+    fn owner(&self, dimensions: &[(String, String)], context: Context<'_>) -> Owner<'a> {
+        let association = self.selected.associate(dimensions);
+        if let Association::Resource(resource) = association {
+            return Owner::Tagged(resource);
+        }
+        if self.include_untagged {
+            // A metric without a selected resource may still belong to a returned one (the
+            // association of an empty list is global): that one was left out on purpose.
+            if let Association::Resource(_) = self.unselected.associate(dimensions) {
+                return Owner::Skip;
+            }
+            let arn =
+                self.service
+                    .arn_from_dimensions(dimensions, context.region, context.account_id);
+            if let Some(arn) = arn {
+                return Owner::Untagged(arn);
+            }
+        }
+        match association {
+            Association::Global => Owner::Global,
+            _ => Owner::Skip,
+        }
+    }
 }
 
 /// Every search tag's key is on the resource with a value its pattern matches (unanchored).
@@ -414,6 +479,7 @@ mod tests {
             dimension_name_requirements: Vec::new(),
             recently_active_only: false,
             include_context_on_info_metrics: false,
+            include_untagged: false,
             exported_tags: vec!["env".into(), "owner".into()],
             metrics: vec![metric("Invocations", &["Sum"])],
         }
@@ -506,6 +572,64 @@ mod tests {
                 ("tag_Team_Name", "media")
             ])
         );
+    }
+
+    #[tokio::test]
+    async fn include_untagged_names_metrics_of_unreturned_resources_by_their_arn() {
+        let listed = vec![
+            dims(&[("FunctionName", "resize")]),
+            dims(&[("FunctionName", "untagged"), ("Resource", "untagged")]),
+            dims(&[("FunctionName", "staging")]),
+            dims(&[]),
+        ];
+        let scrape = |include_untagged: bool, resources: Vec<Resource>| {
+            let listed = listed.clone();
+            async move {
+                let mut job = lambda_job();
+                job.include_untagged = include_untagged;
+                let cloudwatch = FakeCloudWatch {
+                    listed,
+                    values: vec![("Sum", vec![2.0])],
+                    windows: Mutex::default(),
+                };
+                let series = discovery_job(
+                    &job,
+                    CONTEXT,
+                    &cloudwatch,
+                    &FakeTagging(resources),
+                    &NoApis,
+                    SystemTime::now(),
+                )
+                .await
+                .unwrap();
+                let mut names: Vec<String> = series
+                    .iter()
+                    .filter(|s| s.name == "aws_lambda_invocations_sum")
+                    .map(|s| s.labels[0].1.clone())
+                    .collect();
+                names.sort();
+                names
+            }
+        };
+        let untagged = "arn:aws:lambda:eu-west-1:123456789012:function:untagged";
+        // YACE's way: the untagged function's metric is skipped.
+        assert_eq!(scrape(false, resources()).await, [FUNCTION, "global"]);
+        // Kept under its ARN; the staging function was returned and left out by the search
+        // tags, so it stays skipped.
+        assert_eq!(
+            scrape(true, resources()).await,
+            [FUNCTION, untagged, "global"]
+        );
+        // Even with no tagged resource at all, where YACE yields nothing.
+        assert!(scrape(false, Vec::new()).await.is_empty());
+        let mut all = vec![
+            "arn:aws:lambda:eu-west-1:123456789012:function:resize".to_owned(),
+            "arn:aws:lambda:eu-west-1:123456789012:function:staging".to_owned(),
+            untagged.to_owned(),
+            "global".to_owned(),
+        ];
+        all.sort();
+        assert_eq!(scrape(true, Vec::new()).await, all);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 
 pub mod apigateway;
 pub mod associator;
+pub mod cache;
 pub mod calls;
 pub mod cli;
 pub mod cloudwatch;
@@ -16,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod logs;
 pub mod naming;
+pub mod plan;
 pub mod scheduler;
 pub mod scrape;
 pub mod self_metrics;

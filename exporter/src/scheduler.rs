@@ -7,8 +7,9 @@
 //!
 //! Clients are built once per region and role: a role is assumed through STS (with its
 //! `externalId`, in `sts-region` when set) and its credentials are refreshed by the SDK. The
-//! account id of each set of credentials is asked once and kept, not asked every scrape. All
-//! jobs of one region and role share one rate budget per API ([`crate::calls`]).
+//! account id and alias of each set of credentials are kept for `cache.account`, not asked
+//! every scrape. All jobs of one region and role share one rate budget per API
+//! ([`crate::calls`]) and one [`Cached`] set of answers (`cache:` TTLs, datapoint reuse).
 //!
 //! Everything a scheduler keeps between scrapes (clients, the account id, last good series,
 //! and any cache of AWS answers) lives in it, and a reload builds a new scheduler: so caches
@@ -16,13 +17,14 @@
 //! role) or in [`Scheduler`], never in a static.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, future};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
+use crate::cache::{Cached, Clock, Ttl};
 use crate::calls::{Budgets, Calls};
 use crate::config::{Config, Role};
 use crate::scrape::{self, Context, Series};
@@ -34,10 +36,10 @@ use crate::{Error, apigateway, cloudwatch, discovery, logs, tagging};
 /// The clients of one region under one role's credentials.
 #[derive(Debug)]
 struct Clients {
-    cloudwatch: cloudwatch::Client,
-    tagging: tagging::Client,
+    cloudwatch: Cached<cloudwatch::Client>,
+    tagging: Cached<tagging::Client>,
     /// Asked by `AWS/ApiGateway` discovery jobs only; building it sends nothing.
-    api_gateway: apigateway::Client,
+    api_gateway: Cached<apigateway::Client>,
     /// Asked by logs jobs only; building it sends nothing.
     logs: logs::Client,
     /// Tells the account, in the job's region as YACE does unless `sts-region` says otherwise.
@@ -45,46 +47,42 @@ struct Clients {
     iam: aws_sdk_iam::Client,
     /// Shared by every job of this region and role.
     calls: Calls,
-    account_id: OnceLock<String>,
-    account_alias: OnceLock<Option<String>>,
+    account_id: Ttl<(), String>,
+    account_alias: Ttl<(), Option<String>>,
 }
 
 impl Clients {
-    /// The account of these credentials; asked of STS the first time only.
-    async fn account_id(&self) -> Result<&str, Error> {
-        if let Some(id) = self.account_id.get() {
-            return Ok(id);
-        }
-        let identity = self
-            .calls
-            .send("GetCallerIdentity", || {
-                self.sts.get_caller_identity().send()
-            })
-            .await
-            .map_err(|error| Error::aws("GetCallerIdentity", error))?;
-        let id = identity.account().unwrap_or_default().to_owned();
-        Ok(self.account_id.get_or_init(|| id))
+    /// The account of these credentials; asked of STS once per `cache.account`.
+    async fn account_id(&self) -> Result<String, Error> {
+        let ask = async {
+            let identity = self
+                .calls
+                .send("GetCallerIdentity", || {
+                    self.sts.get_caller_identity().send()
+                })
+                .await
+                .map_err(|error| Error::aws("GetCallerIdentity", error))?;
+            Ok(identity.account().unwrap_or_default().to_owned())
+        };
+        self.account_id.get_or((), ask).await
     }
 
-    /// The account's first IAM alias, asked until it has been answered once. A failure (the
+    /// The account's first IAM alias, kept for `cache.account` once answered. A failure (the
     /// permission is optional in YACE) is a warning and no alias, not a failed job.
-    async fn account_alias(&self) -> Option<&str> {
-        if let Some(alias) = self.account_alias.get() {
-            return alias.as_deref();
-        }
-        let answer = self
-            .calls
-            .send("ListAccountAliases", || {
-                self.iam.list_account_aliases().send()
-            })
-            .await;
-        match answer {
-            Ok(answer) => {
-                let alias = answer.account_aliases().first().cloned();
-                self.account_alias.get_or_init(|| alias).as_deref()
-            }
+    async fn account_alias(&self) -> Option<String> {
+        let ask = async {
+            let answer = self
+                .calls
+                .send("ListAccountAliases", || {
+                    self.iam.list_account_aliases().send()
+                })
+                .await
+                .map_err(|error| Error::aws("ListAccountAliases", error))?;
+            Ok(answer.account_aliases().first().cloned())
+        };
+        match self.account_alias.get_or((), ask).await {
+            Ok(alias) => alias,
             Err(error) => {
-                let error = Error::aws("ListAccountAliases", error);
                 tracing::warn!(%error, "no account_alias label this scrape");
                 None
             }
@@ -174,18 +172,31 @@ impl Scheduler {
             let sts = aws_sdk_sts::config::Builder::from(&sdk_config)
                 .region(aws_config::Region::new(sts_region.clone()))
                 .build();
+            let cache = config.cache;
             let regional = Clients {
-                cloudwatch: cloudwatch::Client::new(
-                    &credentials,
-                    region,
-                    settings.queries_per_call,
-                    metrics.clone(),
-                )
-                .with_budgets(budgets.clone()),
-                tagging: tagging::Client::new(&credentials, region, metrics.clone())
+                cloudwatch: Cached::new(
+                    cloudwatch::Client::new(
+                        &credentials,
+                        region,
+                        settings.queries_per_call,
+                        metrics.clone(),
+                    )
                     .with_budgets(budgets.clone()),
-                api_gateway: apigateway::Client::new(&credentials, region, metrics.clone())
-                    .with_budgets(budgets.clone()),
+                    cache,
+                    Clock::System,
+                ),
+                tagging: Cached::new(
+                    tagging::Client::new(&credentials, region, metrics.clone())
+                        .with_budgets(budgets.clone()),
+                    cache,
+                    Clock::System,
+                ),
+                api_gateway: Cached::new(
+                    apigateway::Client::new(&credentials, region, metrics.clone())
+                        .with_budgets(budgets.clone()),
+                    cache,
+                    Clock::System,
+                ),
                 logs: logs::Client::new(&credentials, region, metrics.clone())
                     .with_budgets(budgets.clone()),
                 sts: aws_sdk_sts::Client::from_conf(sts),
@@ -196,8 +207,8 @@ impl Scheduler {
                         .build(),
                 ),
                 calls: Calls::new(metrics.clone(), budgets),
-                account_id: OnceLock::new(),
-                account_alias: OnceLock::new(),
+                account_id: Ttl::new(cache.account, Clock::System),
+                account_alias: Ttl::new(cache.account, Clock::System),
             };
             clients.insert(key.clone(), regional);
         }
@@ -353,10 +364,12 @@ impl Scheduler {
     ) -> Result<Vec<Series>, Error> {
         let clients = &self.clients[key];
         // YACE labels every series with the account of the credentials the job runs with.
+        let account_id = clients.account_id().await?;
+        let account_alias = clients.account_alias().await;
         let context = Context {
             region: &key.0,
-            account_id: clients.account_id().await?,
-            account_alias: clients.account_alias().await,
+            account_id: &account_id,
+            account_alias: account_alias.as_deref(),
             snake_case: self.snake_case,
         };
         let config = &self.config;
@@ -449,7 +462,7 @@ fn units(config: &Config, shard: Shard) -> Vec<Unit> {
 /// The ambient credentials, or those of `role` assumed from them through STS in `sts_region`.
 /// Each AssumeRole call (at start and on every refresh) is counted under `api="AssumeRole"`;
 /// its retries are the SDK's, as the credentials provider makes them.
-async fn credentials(
+pub(crate) async fn credentials(
     sdk: &aws_config::SdkConfig,
     role: &Role,
     sts_region: &str,

@@ -84,6 +84,7 @@ pub struct SelfMetrics {
     requests: ByApi,
     request_errors: ErrorsByApi,
     metrics_requested: Counter,
+    metrics_billed: Counter,
     get_metric_data_requests: Counter,
     tagging_requests: Counter,
     api_gateway_requests: Counter,
@@ -109,6 +110,11 @@ impl SelfMetrics {
             "yace_cloudwatch_getmetricdata_metrics_requested",
             "Queries sent in GetMetricData requests: the unit GetMetricData is billed in",
             self.metrics_requested.clone(),
+        );
+        registry.register(
+            "cloudwatch_exporter_getmetricdata_billed_metrics",
+            "Metrics GetMetricData bills for: each distinct metric of a request, once per five statistics of it",
+            self.metrics_billed.clone(),
         );
         registry.register(
             "yace_cloudwatch_getmetricdata_requests",
@@ -307,11 +313,13 @@ impl SelfMetrics {
         }
     }
 
-    /// One GetMetricData request carrying `queries` queries was sent.
-    pub fn get_metric_data_request(&self, queries: usize, failed: bool) {
+    /// One GetMetricData request carrying `queries` queries, billed as `billed` metrics, was
+    /// sent.
+    pub fn get_metric_data_request(&self, queries: usize, billed: usize, failed: bool) {
         self.cloudwatch_request("GetMetricData", failed);
         self.get_metric_data_requests.inc();
         self.metrics_requested.inc_by(queries as u64);
+        self.metrics_billed.inc_by(billed as u64);
     }
 
     pub fn tagging_request(&self) {

@@ -8,6 +8,10 @@
 //! group names cannot hold one. The regexes are applied unanchored, as YACE applies them.
 //! Post-filters that YACE runs after the tagging call (API Gateway's id-to-name rewrite, for
 //! one) are not data and do not live here.
+//!
+//! Each row also spells its resources' ARNs from dimension values ([`Service::arn_patterns`]),
+//! the reverse of the regexes, so that a metric of a resource the tagging API did not return
+//! can still be named by its ARN (`includeUntagged`).
 
 use std::sync::LazyLock;
 
@@ -24,6 +28,10 @@ pub struct Service {
     pub resource_filters: &'static [&'static str],
     /// ARN patterns whose named groups are dimension names; see the module docs.
     pub dimension_regexps: &'static [&'static str],
+    /// The resource ARN spelled from a metric's dimensions: `{Dimension}` is that dimension's
+    /// value, `{region}` and `{account}` the job's. The first pattern whose dimensions the
+    /// metric all has applies, so the most specific comes first.
+    pub arn_patterns: &'static [&'static str],
 }
 
 /// Every supported namespace. The rows, filters and patterns are YACE's, character for
@@ -42,6 +50,10 @@ pub static SERVICES: &[Service] = &[
             "/apis/(?P<ApiId>[^/]+)/stages/(?P<Stage>[^/]+)$",
             "/apis/(?P<ApiId>[^/]+)/routes/(?P<Route>[^/]+)$",
         ],
+        arn_patterns: &[
+            "arn:aws:apigateway:{region}::/restapis/{ApiName}",
+            "arn:aws:apigateway:{region}::/apis/{ApiId}",
+        ],
     },
     Service {
         namespace: "AWS/ApplicationELB",
@@ -54,30 +66,38 @@ pub static SERVICES: &[Service] = &[
             ":(?P<TargetGroup>targetgroup/.+)",
             ":loadbalancer/(?P<LoadBalancer>.+)$",
         ],
+        arn_patterns: &[
+            "arn:aws:elasticloadbalancing:{region}:{account}:{TargetGroup}",
+            "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{LoadBalancer}",
+        ],
     },
     Service {
         namespace: "AWS/DynamoDB",
         alias: "dynamodb",
         resource_filters: &["dynamodb:table"],
         dimension_regexps: &[":table/(?P<TableName>[^/]+)"],
+        arn_patterns: &["arn:aws:dynamodb:{region}:{account}:table/{TableName}"],
     },
     Service {
         namespace: "AWS/EC2",
         alias: "ec2",
         resource_filters: &["ec2:instance"],
         dimension_regexps: &["instance/(?P<InstanceId>[^/]+)"],
+        arn_patterns: &["arn:aws:ec2:{region}:{account}:instance/{InstanceId}"],
     },
     Service {
         namespace: "AWS/Kinesis",
         alias: "kinesis",
         resource_filters: &["kinesis:stream"],
         dimension_regexps: &[":stream/(?P<StreamName>[^/]+)"],
+        arn_patterns: &["arn:aws:kinesis:{region}:{account}:stream/{StreamName}"],
     },
     Service {
         namespace: "AWS/Lambda",
         alias: "lambda",
         resource_filters: &["lambda:function"],
         dimension_regexps: &[":function:(?P<FunctionName>[^/]+)"],
+        arn_patterns: &["arn:aws:lambda:{region}:{account}:function:{FunctionName}"],
     },
     Service {
         namespace: "AWS/RDS",
@@ -88,24 +108,32 @@ pub static SERVICES: &[Service] = &[
             ":db:(?P<DBInstanceIdentifier>[^/]+)",
             ":db-proxy:(?P<ProxyIdentifier>[^/]+)",
         ],
+        arn_patterns: &[
+            "arn:aws:rds:{region}:{account}:cluster:{DBClusterIdentifier}",
+            "arn:aws:rds:{region}:{account}:db:{DBInstanceIdentifier}",
+            "arn:aws:rds:{region}:{account}:db-proxy:{ProxyIdentifier}",
+        ],
     },
     Service {
         namespace: "AWS/S3",
         alias: "s3",
         resource_filters: &["s3"],
         dimension_regexps: &["(?P<BucketName>[^:]+)$"],
+        arn_patterns: &["arn:aws:s3:::{BucketName}"],
     },
     Service {
         namespace: "AWS/SNS",
         alias: "sns",
         resource_filters: &["sns"],
         dimension_regexps: &["(?P<TopicName>[^:]+)$"],
+        arn_patterns: &["arn:aws:sns:{region}:{account}:{TopicName}"],
     },
     Service {
         namespace: "AWS/SQS",
         alias: "sqs",
         resource_filters: &["sqs"],
         dimension_regexps: &["(?P<QueueName>[^:]+)$"],
+        arn_patterns: &["arn:aws:sqs:{region}:{account}:{QueueName}"],
     },
     Service {
         namespace: "AWS/States",
@@ -114,6 +142,7 @@ pub static SERVICES: &[Service] = &[
         // The dimension is the whole ARN. Activity, Lambda and service-integration metrics
         // use other dimensions and so stay global.
         dimension_regexps: &["(?P<StateMachineArn>.*)"],
+        arn_patterns: &["{StateMachineArn}"],
     },
 ];
 
@@ -158,6 +187,49 @@ pub fn by_namespace(namespace: &str) -> Option<&'static Service> {
 /// The service of a YACE alias, e.g. `lambda`.
 pub fn by_alias(alias: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|service| service.alias == alias)
+}
+
+impl Service {
+    /// The ARN of the resource whose metric has `dimensions`, spelled by the first of
+    /// [`Service::arn_patterns`] whose dimensions are all there; `None` when none applies.
+    pub fn arn_from_dimensions(
+        &self,
+        dimensions: &[(String, String)],
+        region: &str,
+        account: &str,
+    ) -> Option<String> {
+        self.arn_patterns
+            .iter()
+            .find_map(|pattern| spell(pattern, dimensions, region, account))
+    }
+}
+
+/// `pattern` with each `{name}` replaced; `None` when a dimension it names is missing or empty.
+fn spell(
+    pattern: &str,
+    dimensions: &[(String, String)],
+    region: &str,
+    account: &str,
+) -> Option<String> {
+    let mut arn = String::with_capacity(pattern.len() + 32);
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        arn.push_str(&rest[..open]);
+        let close = open + rest[open..].find('}')?;
+        let name = &rest[open + 1..close];
+        let value = match name {
+            "region" => region,
+            "account" => account,
+            _ => dimensions
+                .iter()
+                .find(|(dimension, value)| dimension == name && !value.is_empty())
+                .map(|(_, value)| value.as_str())?,
+        };
+        arn.push_str(value);
+        rest = &rest[close + 1..];
+    }
+    arn.push_str(rest);
+    Some(arn)
 }
 
 /// The dimension names that the groups of `regex` stand for, in group order. An unnamed group
@@ -306,6 +378,7 @@ mod tests {
             // Every row taken from YACE has filters; a row without them would discover nothing.
             assert!(!service.resource_filters.is_empty(), "{ns}: no filters");
             assert!(!service.dimension_regexps.is_empty(), "{ns}: no regexes");
+            assert!(!service.arn_patterns.is_empty(), "{ns}: no ARN pattern");
 
             let regexes = service.dimension_regexes();
             assert_eq!(regexes.len(), service.dimension_regexps.len(), "{ns}");
@@ -345,6 +418,48 @@ mod tests {
                 .collect();
             assert_eq!(dimensions, expected, "{arn}");
         }
+    }
+
+    #[test]
+    fn arns_spelled_from_dimensions_are_read_back_to_the_same_dimensions() {
+        for (namespace, arn, expected) in ARNS {
+            let service = by_namespace(namespace).expect(namespace);
+            let dimensions: Vec<(String, String)> = expected
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect();
+            let spelled = service
+                .arn_from_dimensions(&dimensions, "eu-west-1", "123456789012")
+                .unwrap_or_else(|| panic!("{arn}: no pattern applies"));
+            // Stages and routes are metrics of their API, so their ARN is the API's.
+            assert!(arn.starts_with(&spelled), "{spelled} is not {arn}");
+            let read = service
+                .dimension_regexes()
+                .iter()
+                .find_map(|regex| {
+                    let values = dimension_values(regex, &spelled)?;
+                    Some(
+                        dimension_names(regex)
+                            .into_iter()
+                            .zip(values)
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .unwrap();
+            assert!(
+                read.iter().all(|pair| dimensions.contains(pair)),
+                "{spelled}: {read:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_arn_is_spelled_without_its_dimensions() {
+        let lambda = by_namespace("AWS/Lambda").unwrap();
+        let none: Vec<(String, String)> = vec![("Resource".into(), "resize".into())];
+        assert_eq!(lambda.arn_from_dimensions(&none, "eu-west-1", "1"), None);
+        let empty = vec![("FunctionName".into(), String::new())];
+        assert_eq!(lambda.arn_from_dimensions(&empty, "eu-west-1", "1"), None);
     }
 
     #[test]

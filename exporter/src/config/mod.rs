@@ -8,6 +8,7 @@
 //! accepts is accepted here; what YACE accepts but CloudWatch or Prometheus would reject is
 //! warned about and left out.
 
+mod cache;
 mod lines;
 mod logs;
 mod raw;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use cache::{Cache, DEFAULT_ACCOUNT_TTL};
 pub use logs::{LogsJob, MAX_GROUPS_PER_QUERY, Matcher, Pattern, QueryMode};
 pub use raw::is_cloudwatch_statistic;
 
@@ -34,6 +36,8 @@ pub struct Config {
     /// How long a failing job keeps serving its last good series (`staleness`, ours); zero
     /// drops them at the first failure, as YACE does.
     pub staleness: Duration,
+    /// How long slowly changing AWS answers are reused (`cache`, ours).
+    pub cache: Cache,
 }
 
 /// `staleness` when the file does not set it: two scrapes at YACE's default interval.
@@ -60,6 +64,9 @@ pub struct DiscoveryJob {
     pub dimension_name_requirements: Vec<String>,
     pub recently_active_only: bool,
     pub include_context_on_info_metrics: bool,
+    /// Keep metrics of resources the tagging API did not return (`includeUntagged`, ours),
+    /// named by the ARN their dimensions spell; YACE drops them.
+    pub include_untagged: bool,
     /// Tag keys copied onto every series as `tag_<key>` (`exportedTagsOnMetrics`).
     pub exported_tags: Vec<String>,
     pub metrics: Vec<Metric>,
@@ -347,6 +354,43 @@ customNamespace:
             parse(&hour).unwrap().config.staleness,
             Duration::from_secs(3600)
         );
+    }
+
+    #[test]
+    fn cache_ttls_are_read_and_default_to_yaces_behaviour_for_lists() {
+        assert_eq!(parse(DISCOVERY).unwrap().config.cache, Cache::default());
+        let text = format!(
+            "cache:\n  resources: 600\n  listMetrics: 300\n  account: 0\n  datapoints: false\n{DISCOVERY}"
+        );
+        let loaded = parse(&text).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert_eq!(
+            loaded.config.cache,
+            Cache {
+                resources: Duration::from_secs(600),
+                list_metrics: Duration::from_secs(300),
+                account: Duration::ZERO,
+                datapoints: false,
+            }
+        );
+        let typo = format!("cache:\n  listMetric: 600\n{DISCOVERY}");
+        assert_eq!(
+            warnings_of(&typo),
+            ["cache.listMetric: unknown key, ignored (line 2)"]
+        );
+    }
+
+    #[test]
+    fn include_untagged_is_off_unless_a_discovery_job_asks_for_it() {
+        let config = parse(DISCOVERY).unwrap().config;
+        assert!(!config.discovery_jobs[0].include_untagged);
+        let text = DISCOVERY.replace(
+            "      regions: [eu-west-1, us-east-1]",
+            "      regions: [eu-west-1, us-east-1]\n      includeUntagged: true",
+        );
+        let loaded = parse(&text).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert!(loaded.config.discovery_jobs[0].include_untagged);
     }
 
     #[test]

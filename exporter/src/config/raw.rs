@@ -33,7 +33,7 @@ pub(super) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Con
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(
-    expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace, logs, staleness"
+    expecting = "a mapping of apiVersion, sts-region, discovery, static, customNamespace, logs, staleness, cache"
 )]
 pub(super) struct RawConfig {
     api_version: Option<String>,
@@ -47,6 +47,8 @@ pub(super) struct RawConfig {
     logs: Option<super::logs::RawLogs>,
     /// Ours, not YACE's: seconds a failing job keeps serving its last good series.
     staleness: Option<i64>,
+    /// Ours, not YACE's: TTLs of the answers reused across scrapes; see `cache.rs`.
+    cache: Option<super::cache::RawCache>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +81,9 @@ struct RawDiscoveryJob {
     recently_active_only: bool,
     #[serde(default)]
     include_context_on_info_metrics: bool,
+    /// Ours, not YACE's: keep metrics of resources the tagging API did not return.
+    #[serde(default)]
+    include_untagged: bool,
     #[serde(default)]
     enhanced_metrics: Vec<RawEnhancedMetric>,
     #[serde(default)]
@@ -260,8 +265,13 @@ impl RawConfig {
                 })?)
             }
         };
+        let cache = match self.cache {
+            Some(cache) => cache.validate()?,
+            None => super::Cache::default(),
+        };
         Ok(Config {
             staleness,
+            cache,
             sts_region: self.sts_region.filter(|region| !region.is_empty()),
             discovery_jobs,
             static_jobs,
@@ -374,6 +384,7 @@ impl RawDiscoveryJob {
             dimension_name_requirements: self.dimension_name_requirements,
             recently_active_only: self.recently_active_only,
             include_context_on_info_metrics: self.include_context_on_info_metrics,
+            include_untagged: self.include_untagged,
             exported_tags: exported_tags.get(namespace).cloned().unwrap_or_default(),
             metrics,
         })
