@@ -730,7 +730,7 @@ mod day {
 
 /// Resources, metrics per job and statistics per metric of the simulated day: the seed stack
 /// (one resource per service) and larger accounts.
-const DAY_SIZES: [(usize, usize, usize); 3] = [(6, 4, 2), (60, 6, 2), (300, 9, 3)];
+const DAY_SIZES: [(usize, usize, usize); 3] = [(6, 4, 2), (30, 6, 2), (120, 9, 3)];
 
 fn print_day() {
     println!();

@@ -27,7 +27,9 @@ pub const STATISTICS_PER_BILLED_METRIC: usize = 5;
 /// metric (namespace, name and dimensions) once per five of its statistics. YACE's
 /// `..._metrics_requested_total` counts queries instead, which overstates the bill.
 pub fn billed_metrics(queries: &[Query]) -> usize {
-    let mut statistics: HashMap<(&str, &str, Vec<&(String, String)>), usize> = HashMap::new();
+    // (namespace, metric name, sorted dimensions) -> statistics asked.
+    type Key<'a> = (&'a str, &'a str, Vec<&'a (String, String)>);
+    let mut statistics: HashMap<Key, usize> = HashMap::new();
     for query in queries {
         let mut dimensions: Vec<&(String, String)> = query.dimensions.iter().collect();
         dimensions.sort();
