@@ -196,9 +196,10 @@ pub fn run(args: BackfillArgs) -> Result<bool, Failure> {
             bar.finish_and_clear();
             let seconds = started.elapsed().as_secs_f64();
             format!(
-                "processed {} in {seconds:.2} s ({:.2} images/s on {workers} workers)",
+                "processed {} in {seconds:.2} s ({:.2} images/s on {})",
                 report.done,
-                report.done as f64 / seconds.max(f64::EPSILON)
+                report.done as f64 / seconds.max(f64::EPSILON),
+                crate::workers(workers),
             )
         };
         report.failed.sort();

@@ -20,7 +20,7 @@ use processor::event::ObjectCreated;
 use processor::handler::{self, Done, Processed};
 use processor::storage::{Fetch, Fetched, NewObject, SourceObject, Stale, Storage};
 
-use crate::{ConfigSource, Failure, PER_IMAGE, bounded, cores, described, runtime, size};
+use crate::{ConfigSource, Failure, PER_IMAGE, bounded, cores, described, runtime, size, workers};
 
 /// What `local` needs of the variables that name buckets and the stage: nothing, so they may be
 /// left unset.
@@ -195,12 +195,13 @@ pub fn run(args: LocalArgs) -> Result<bool, Failure> {
     failed += summary.failed;
     println!(
         "{} inputs: {} processed, {} skipped, {failed} failed; {} in, {} out; {seconds:.2} s \
-         on {jobs} workers, {:.2} images/s",
+         on {}, {:.2} images/s",
         summary.processed + summary.skipped + failed,
         summary.processed,
         summary.skipped,
         size(summary.bytes_in),
         size(summary.bytes_out),
+        workers(jobs),
         summary.processed as f64 / seconds.max(f64::EPSILON),
     );
     Ok(failed == 0)

@@ -168,6 +168,14 @@ fn described(error: &processor::Error) -> String {
     format!("{}: {text}", error.error_type().as_str())
 }
 
+/// `1 worker`, `2 workers`.
+fn workers(count: usize) -> String {
+    match count {
+        1 => "1 worker".to_owned(),
+        _ => format!("{count} workers"),
+    }
+}
+
 /// `1234567 B` as `1.23 MB`.
 fn size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
