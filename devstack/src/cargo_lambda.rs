@@ -184,6 +184,9 @@ impl CargoLambda {
                     log: self.function.log(),
                 };
             }
+            if crate::stop_requested() {
+                break Error::Stopped;
+            }
             if Instant::now() > deadline {
                 break Error::Timeout {
                     what: "the invocation's answer".into(),

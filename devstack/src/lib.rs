@@ -1,17 +1,22 @@
 //! The local stack that the README's run command and the end-to-end tests share: the AWS
-//! emulator (moto server), the exporter and a real Prometheus, each a child process on a free
-//! loopback port, each stopped by its PID when its handle is dropped (and by the kernel if the
-//! thread that started it dies first). Nothing here is mocked; it only starts, feeds and
-//! queries the real programs.
+//! emulator (moto server), a function behind cargo-lambda's Runtime API, the exporter, a real
+//! Prometheus and Alertmanager, each a child process on loopback, each stopped by its PID when
+//! its handle is dropped (and by the kernel if the thread that started it dies first); and
+//! [`pipeline`], the whole image pipeline they play. Nothing here is mocked; it only starts,
+//! feeds and queries the real programs.
 //!
-//! The programs come from `scripts/setup.sh`: moto in the git-ignored `.venv/`, Prometheus from
-//! Debian's package. `MOTO_SERVER` and `PROMETHEUS` override where they are looked for.
+//! The programs come from `scripts/setup.sh`: moto and cargo-lambda in the git-ignored `.venv/`,
+//! Prometheus and Alertmanager from Debian's packages. `MOTO_SERVER`, `CARGO_LAMBDA`,
+//! `PROMETHEUS` and `ALERTMANAGER` override where they are looked for.
 
+pub mod alertmanager;
 pub mod cargo_lambda;
+pub mod emf;
 pub mod exporter;
 pub mod grafana;
 pub mod lambda;
 pub mod moto;
+pub mod pipeline;
 pub mod process;
 pub mod prometheus;
 pub mod promtool;
@@ -20,9 +25,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+pub use alertmanager::Alertmanager;
 pub use cargo_lambda::CargoLambda;
 pub use exporter::Exporter;
 pub use moto::Moto;
+pub use pipeline::Pipeline;
 pub use prometheus::Prometheus;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,10 +60,18 @@ pub enum Error {
         expected: &'static str,
         answer: String,
     },
+    #[error("port {port} is taken, and {file} names it for {what}; stop what listens there")]
+    PortTaken {
+        port: u16,
+        what: &'static str,
+        file: &'static str,
+    },
     #[error("stopped on request")]
     Stopped,
     #[error("{0}")]
     Aws(String),
+    #[error(transparent)]
+    Emf(#[from] emf::Invalid),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -99,6 +114,11 @@ pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// Whether [`request_stop`] was called.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
 /// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout` or once
 /// [`request_stop`] was called.
 pub fn wait_for<T>(
@@ -108,7 +128,7 @@ pub fn wait_for<T>(
 ) -> Result<T, Error> {
     let deadline = Instant::now() + timeout;
     loop {
-        if STOP.load(Ordering::SeqCst) {
+        if stop_requested() {
             return Err(Error::Stopped);
         }
         if let Some(found) = check()? {
@@ -127,6 +147,11 @@ pub fn wait_for<T>(
 
 /// Runs the git-ignored venv's Python (which has boto3, from moto) with `args`.
 pub fn run_python(args: &[&std::ffi::OsStr]) -> Result<(), Error> {
+    run_python_output(args).map(drop)
+}
+
+/// [`run_python`], giving what the script printed on stdout.
+pub fn run_python_output(args: &[&std::ffi::OsStr]) -> Result<String, Error> {
     let program = workspace_root().join(".venv/bin/python");
     if !program.exists() {
         return Err(Error::Missing {
@@ -142,7 +167,7 @@ pub fn run_python(args: &[&std::ffi::OsStr]) -> Result<(), Error> {
             source,
         })?;
     if output.status.success() {
-        return Ok(());
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
     }
     Err(Error::Exited {
         process: "python",
@@ -156,6 +181,15 @@ pub fn http_get(url: &str, query: &[(&str, &str)]) -> Result<(u16, String), Erro
     request(url, |agent| {
         agent.get(url).query_pairs(query.iter().copied()).call()
     })
+}
+
+/// Fails with [`Error::PortTaken`] unless `port` is free on loopback: for the ports the
+/// deploy files name, where another port would not be found.
+pub fn require_port(port: u16, what: &'static str, file: &'static str) -> Result<u16, Error> {
+    match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(port),
+        Err(_) => Err(Error::PortTaken { port, what, file }),
+    }
 }
 
 /// POST to `url` with an empty body; the status and the body, whatever the status.

@@ -103,6 +103,36 @@ impl Moto {
         dimensions: &[(&str, &str)],
         metrics: &[(&str, &[f64])],
     ) -> Result<(), Error> {
+        self.send_metrics(&self.cloudwatch, time, namespace, dimensions, metrics)
+    }
+
+    /// [`Moto::put_metrics_at`] into the CloudWatch of `region` rather than [`REGION`].
+    pub fn put_metrics_in(
+        &self,
+        region: &str,
+        time: SystemTime,
+        namespace: &str,
+        dimensions: &[(&str, &str)],
+        metrics: &[(&str, &[f64])],
+    ) -> Result<(), Error> {
+        let config = self
+            .cloudwatch
+            .config()
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        let client = aws_sdk_cloudwatch::Client::from_conf(config);
+        self.send_metrics(&client, time, namespace, dimensions, metrics)
+    }
+
+    fn send_metrics(
+        &self,
+        client: &aws_sdk_cloudwatch::Client,
+        time: SystemTime,
+        namespace: &str,
+        dimensions: &[(&str, &str)],
+        metrics: &[(&str, &[f64])],
+    ) -> Result<(), Error> {
         let dimensions: Vec<Dimension> = dimensions
             .iter()
             .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
@@ -119,8 +149,7 @@ impl Moto {
                     .build()
             })
             .collect();
-        let request = self
-            .cloudwatch
+        let request = client
             .put_metric_data()
             .namespace(namespace)
             .set_metric_data(Some(data))

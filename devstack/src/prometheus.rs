@@ -24,6 +24,44 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// An alert as Prometheus or Alertmanager reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Alert {
+    pub name: String,
+    /// Prometheus: `pending` or `firing`; Alertmanager: `active`, `suppressed`, ...
+    pub state: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Alert {
+    /// Reads Prometheus' `/api/v1/alerts` element or Alertmanager's `/api/v2/alerts` one.
+    pub fn from_json(alert: &Value) -> Self {
+        let labels: BTreeMap<String, String> = alert["labels"]
+            .as_object()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let state = alert["state"]
+            .as_str()
+            .or_else(|| alert["status"]["state"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        Alert {
+            name: labels.get("alertname").cloned().unwrap_or_default(),
+            state,
+            labels,
+        }
+    }
+
+    pub fn severity(&self) -> &str {
+        self.labels.get("severity").map_or("", String::as_str)
+    }
+}
+
 impl Prometheus {
     /// Starts Prometheus scraping `targets` (`host:port`) every `scrape_seconds`, keeping its
     /// configuration, data and log under `dir`.
@@ -33,7 +71,6 @@ impl Prometheus {
         scrape_seconds: u32,
         preferred_port: Option<u16>,
     ) -> Result<Self, Error> {
-        let program = std::env::var("PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
         let port = free_port(preferred_port)?;
         let config = dir.join("prometheus.yml");
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
@@ -45,6 +82,14 @@ impl Prometheus {
                 targets.join(", ")
             ),
         )?;
+        Self::start_with_config(&config, dir, port)
+    }
+
+    /// Starts Prometheus with a configuration file of the repository (`deploy/prometheus.yml`)
+    /// as it is, on `port`, keeping its data and log under `dir`. Its rule files are found
+    /// relative to `config`, as Prometheus does.
+    pub fn start_with_config(config: &Path, dir: &Path, port: u16) -> Result<Self, Error> {
+        let program = std::env::var("PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
         let mut command = Command::new(&program);
         command
             .arg(format!("--config.file={}", config.display()))
@@ -110,6 +155,21 @@ impl Prometheus {
             .iter()
             .map(|pair| Ok((pair[0].as_f64().unwrap_or_default(), number(&pair[1])?)))
             .collect()
+    }
+
+    /// The alerts of the loaded rules that are pending or firing now.
+    pub fn alerts(&self) -> Result<Vec<Alert>, Error> {
+        let url = format!("{}/api/v1/alerts", self.url);
+        let (status, body) = http_get(&url, &[])?;
+        let body: Value = serde_json::from_str(&body).map_err(|error| Error::Http {
+            url: url.clone(),
+            message: format!("status {status}, unreadable answer: {error}"),
+        })?;
+        let alerts = body["data"]["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        Ok(alerts.iter().map(Alert::from_json).collect())
     }
 
     fn api(&self, expr: &str, time: Option<f64>) -> Result<Value, Error> {
