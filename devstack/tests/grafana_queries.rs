@@ -1,7 +1,7 @@
 //! Every panel query of `grafana/dashboards/` and every rule expression of `alert-rules/`,
-//! run by a real Prometheus through its query API: each must parse and evaluate. What this does
-//! not claim yet: that the panels whose data the local pipeline produces return data, which
-//! needs the pipeline run feeding the exporter.
+//! run by a real Prometheus through its query API: each must parse and evaluate. That the panels
+//! whose data the local pipeline produces return data is `tests/pipeline.rs`'s claim, on the
+//! pipeline's own Prometheus.
 
 use devstack::grafana;
 use devstack::prometheus::Prometheus;

@@ -5,7 +5,7 @@
 //! panel is run against that Prometheus: those whose data the local run produces must return
 //! data, and those listed in [`NO_LOCAL_DATA`] must return none, so the list stays true.
 //!
-//! It takes about nine minutes: `deploy/exporter.yml` reads minutes that ended two minutes ago,
+//! It takes about eleven minutes: `deploy/exporter.yml` reads minutes that ended two minutes ago,
 //! and the alerts wait five minutes (`for: 5m`) before they fire. It uses the fixed ports of
 //! `deploy/prometheus.yml` (5000, 9090, 9093), so it cannot run beside `scripts/run`.
 
@@ -131,7 +131,7 @@ fn bad_demo_image_fires_its_alerts_and_every_panel_with_local_data_returns_data(
     let firing = pipeline
         .play_until(
             "the bad image's alerts to fire",
-            Duration::from_secs(15 * 60),
+            Duration::from_secs(20 * 60),
             say,
             |pipeline| {
                 let firing: BTreeSet<(String, String)> = pipeline
