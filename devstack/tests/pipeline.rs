@@ -1,17 +1,19 @@
 //! The README's run command, checked: the same [`Pipeline`] `scripts/run` plays (the emulator,
 //! the real processor behind cargo-lambda's Runtime API, the exporter with
 //! `deploy/exporter.yml`, Prometheus with `deploy/prometheus.yml` and the rules, Alertmanager with
-//! `deploy/alertmanager.yml`), played until the bad demo image's alerts fire. Then every Grafana
-//! panel is run against that Prometheus: those whose data the local run produces must return
-//! data, and those listed in [`NO_LOCAL_DATA`] must return none, so the list stays true.
+//! `deploy/alertmanager.yml`), played until the bad demo image's alerts are active, exactly
+//! those and no other. Then every Grafana panel is run against that Prometheus: those whose
+//! data the local run produces must return data, and those listed in [`NO_LOCAL_DATA`] must
+//! return none, so the list stays true.
 //!
-//! It takes about eleven minutes: `deploy/exporter.yml` reads minutes that ended two minutes ago,
-//! and the alerts wait five minutes (`for: 5m`) before they fire. It uses the fixed ports of
+//! It takes about five minutes: `deploy/exporter.yml` reads minutes that ended two minutes ago.
+//! It stops at "pending" rather than waiting out the alerts' `for: 5m` (another five minutes
+//! and more): `promtool test rules` shows each alert silent before its `for` and firing after,
+//! and `scripts/run` shows them fire and reach Alertmanager. It uses the fixed ports of
 //! `deploy/prometheus.yml` (5000, 9090, 9093), so it cannot run beside `scripts/run`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use devstack::grafana;
@@ -87,15 +89,17 @@ const SQS: &str = "the queues are real (moto's), but moto publishes no AWS/SQS m
 const STEP_FUNCTIONS: &str = "the state machine exists and is discovered, but nothing starts \
                               it and moto publishes no AWS/States metrics";
 
-/// What the bad image (one upload in six fails) must fire, and nothing else may.
-const EXPECTED_FIRING: [(&str, &str); 2] = [
+/// What the bad image (one upload in six fails) must make active, and nothing else may.
+const EXPECTED_ACTIVE: [(&str, &str); 2] = [
     // 1 failed of 6 attempted: above 10 %, below the critical's 50 %.
     ("ImageProcessingErrorRatioHigh", "warning"),
     // Three failures a minute: more than 5 in five minutes.
     ("ImageProcessingErrorsHigh", "warning"),
 ];
 
-/// Builds the exporter and `bootstrap` into this test's profile directory.
+/// The exporter and `bootstrap` the workspace's test build made beside this test. Building
+/// them here instead would rebuild their dependencies with other features, and overwrite
+/// binaries that other tests are running.
 fn binaries() -> Binaries {
     let profile_dir: PathBuf = std::env::current_exe()
         .unwrap()
@@ -103,67 +107,44 @@ fn binaries() -> Binaries {
         .and_then(|deps| deps.parent())
         .unwrap()
         .to_owned();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--locked", "--quiet"])
-        .args(["-p", "exporter", "-p", "processor"])
-        .args(["--bin", "exporter", "--bin", "bootstrap"])
-        .current_dir(devstack::workspace_root())
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "building the exporter and bootstrap failed"
-    );
+    for binary in ["exporter", "bootstrap"] {
+        assert!(
+            profile_dir.join(binary).exists(),
+            "{binary} is not built in {}: run the workspace's tests (scripts/test, or cargo \
+             nextest run --workspace), which build it",
+            profile_dir.display()
+        );
+    }
     Binaries::in_dir(&profile_dir)
 }
 
 #[test]
-fn bad_demo_image_fires_its_alerts_and_every_panel_with_local_data_returns_data() {
+fn bad_demo_image_makes_its_alerts_active_and_every_panel_with_local_data_returns_data() {
     let dir = tempfile::tempdir().unwrap();
     let say = &mut |line: &str| eprintln!("{line}");
     let mut pipeline = Pipeline::start(&binaries(), dir.path(), say).unwrap();
 
-    let expected: BTreeSet<(String, String)> = EXPECTED_FIRING
+    let expected: BTreeSet<(String, String)> = EXPECTED_ACTIVE
         .iter()
         .map(|(name, severity)| (name.to_string(), severity.to_string()))
         .collect();
-    let firing = pipeline
+    let active = pipeline
         .play_until(
-            "the bad image's alerts to fire",
-            Duration::from_secs(20 * 60),
+            "the bad image's alerts to be active",
+            Duration::from_secs(12 * 60),
             say,
             |pipeline| {
-                let firing: BTreeSet<(String, String)> = pipeline
+                // Pending or firing: the expression holds on the pipeline's data.
+                let active: BTreeSet<(String, String)> = pipeline
                     .alerts()?
                     .into_iter()
-                    .filter(|alert| alert.state == "firing")
                     .map(|alert| (alert.name.clone(), alert.severity().to_owned()))
                     .collect();
-                Ok(firing.is_superset(&expected).then_some(firing))
+                Ok(active.is_superset(&expected).then_some(active))
             },
         )
         .unwrap();
-    assert_eq!(firing, expected, "firing alerts");
-
-    let received = pipeline
-        .play_until(
-            "the alerts to arrive at Alertmanager",
-            Duration::from_secs(120),
-            say,
-            |pipeline| {
-                let received: BTreeSet<(String, String)> = pipeline
-                    .alertmanager()
-                    .alerts()?
-                    .into_iter()
-                    .filter(|alert| alert.state == "active")
-                    .map(|alert| (alert.name.clone(), alert.severity().to_owned()))
-                    .collect();
-                Ok(received.is_superset(&expected).then_some(received))
-            },
-        )
-        .unwrap();
-    assert_eq!(received, expected, "alerts active in Alertmanager");
+    assert_eq!(active, expected, "pending or firing alerts");
 
     for (query, samples) in pipeline.answers().unwrap() {
         assert!(
