@@ -268,3 +268,23 @@ fn ready_answers_503_until_the_first_scrape_has_finished() {
     }
     assert_eq!(http_get(&url("/healthz"), &[]).unwrap().0, 200);
 }
+
+#[test]
+fn metrics_are_gzipped_for_a_scraper_that_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start(dir.path(), None).unwrap();
+    let (mut process, address) = exporter(dir.path(), None, moto.aws_env());
+    let url = format!("http://{address}/metrics");
+    wait_until_serving(&mut process, &url, &[]);
+    // curl --compressed asks for gzip (among others) and decodes what comes back.
+    let (status, zipped) = curl(&url, &["--compressed"]);
+    assert_eq!(status, Some(200), "{zipped}");
+    assert!(zipped.contains("content-encoding: gzip"), "{zipped}");
+    assert!(
+        zipped.contains("yace_cloudwatch_requests_total"),
+        "{zipped}"
+    );
+    let (_, plain) = curl(&url, &[]);
+    assert!(!plain.contains("content-encoding"), "{plain}");
+    assert!(plain.contains("yace_cloudwatch_requests_total"), "{plain}");
+}
