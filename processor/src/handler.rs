@@ -220,6 +220,25 @@ impl Seen {
     pub fn bytes_out(&self) -> u64 {
         self.outputs.iter().map(|o| o.bytes).sum()
     }
+
+    /// The variants written, as the log line and the CLI show them:
+    /// `thumb 200x150 jpeg 8123 B, large 800x600 webp 51234 B`.
+    pub fn outputs_line(&self) -> String {
+        let mut line = String::new();
+        for (index, output) in self.outputs.iter().enumerate() {
+            let separator = if index == 0 { "" } else { ", " };
+            let _ = write!(
+                line,
+                "{separator}{} {}x{} {} {} B",
+                output.variant,
+                output.width,
+                output.height,
+                output.format.name(),
+                output.bytes
+            );
+        }
+        line
+    }
 }
 
 /// One variant written.
@@ -527,19 +546,7 @@ impl<'a, S: Storage> Run<'a, S> {
         result: &Result<Done, Error>,
         milliseconds: f64,
     ) {
-        let mut outputs = String::new();
-        for (index, output) in seen.outputs.iter().enumerate() {
-            let separator = if index == 0 { "" } else { ", " };
-            let _ = write!(
-                outputs,
-                "{separator}{} {}x{} {} {} B",
-                output.variant,
-                output.width,
-                output.height,
-                output.format.name(),
-                output.bytes
-            );
-        }
+        let outputs = seen.outputs_line();
         let bytes_out = seen.bytes_out();
         let (outcome, error) = match result {
             Ok(Done::Processed) => ("processed", None),

@@ -4,12 +4,13 @@
 //! `--via-queue`, whose messages are handed to the Lambda's handler as Lambda's SQS poller would
 //! hand them. Needs moto in `.venv/`; `scripts/test` installs it.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use devstack::Moto;
 use devstack::moto::REGION;
 use image::{DynamicImage, ImageFormat, RgbImage};
@@ -36,18 +37,7 @@ impl Stack {
         let dir = tempfile::tempdir().unwrap();
         let moto = Moto::start(dir.path(), None).unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let shared = runtime.block_on(
-            aws_config::defaults(BehaviorVersion::latest())
-                .endpoint_url(moto.endpoint())
-                .region(Region::new(REGION))
-                .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-                .load(),
-        );
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&shared)
-                .force_path_style(true)
-                .build(),
-        );
+        let (shared, s3) = support::moto_clients(&moto, &runtime);
         for bucket in [SOURCE, DESTINATION] {
             runtime
                 .block_on(s3.create_bucket().bucket(bucket).send())

@@ -3,12 +3,13 @@
 //! `userIdentity`, `requestParameters` or `responseElements`), and the buckets read back
 //! afterwards. Needs moto in `.venv/`; `scripts/test` installs it.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use devstack::Moto;
 use devstack::moto::REGION;
 use image::{DynamicImage, ImageFormat, RgbImage};
@@ -54,18 +55,7 @@ impl Stack {
         let dir = tempfile::tempdir().unwrap();
         let moto = Moto::start(dir.path(), None).unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let shared = runtime.block_on(
-            aws_config::defaults(BehaviorVersion::latest())
-                .endpoint_url(moto.endpoint())
-                .region(Region::new(REGION))
-                .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-                .load(),
-        );
-        let sdk = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&shared)
-                .force_path_style(true)
-                .build(),
-        );
+        let (shared, sdk) = support::moto_clients(&moto, &runtime);
         let stack = Stack {
             _moto: moto,
             _dir: dir,

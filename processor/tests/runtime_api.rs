@@ -5,15 +5,15 @@
 //! shape, S3's test event). Needs moto and cargo-lambda in `.venv/`; `scripts/test` installs
 //! them.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use devstack::Moto;
 use devstack::cargo_lambda::{Answer, CargoLambda};
-use devstack::moto::REGION;
 use image::{DynamicImage, ImageFormat, RgbImage};
 use serde_json::{Value, json};
 
@@ -60,18 +60,7 @@ impl Stack {
         )
         .unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let shared = runtime.block_on(
-            aws_config::defaults(BehaviorVersion::latest())
-                .endpoint_url(moto.endpoint())
-                .region(Region::new(REGION))
-                .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-                .load(),
-        );
-        let sdk = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&shared)
-                .force_path_style(true)
-                .build(),
-        );
+        let (_, sdk) = support::moto_clients(&moto, &runtime);
         for bucket in buckets {
             runtime
                 .block_on(sdk.create_bucket().bucket(*bucket).send())

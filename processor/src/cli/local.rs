@@ -261,19 +261,12 @@ fn line(key: &str, processed: &Processed, out: &Path) -> String {
                 seen.height_in.unwrap_or_default(),
                 seen.bytes_in.unwrap_or_default(),
             );
-            for (index, output) in seen.outputs.iter().enumerate() {
-                let separator = if index == 0 { " " } else { ", " };
-                let _ = write!(
-                    line,
-                    "{separator}{} {}x{} {} {} B",
-                    output.variant,
-                    output.width,
-                    output.height,
-                    output.format.name(),
-                    output.bytes
-                );
-            }
-            let _ = write!(line, "  {:.0} ms", processed.milliseconds);
+            let _ = write!(
+                line,
+                " {}  {:.0} ms",
+                seen.outputs_line(),
+                processed.milliseconds
+            );
             line
         }
         Ok(Done::Stale(stale)) => format!("skipped {key}  the input is {}", stale.as_str()),

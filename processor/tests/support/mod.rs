@@ -1,0 +1,26 @@
+//! What the processor's tests against the emulator share: AWS clients pointed at moto.
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use devstack::Moto;
+use devstack::moto::REGION;
+
+/// The SDK configuration that reaches `moto` with dummy credentials, and a path-style S3
+/// client on it (moto serves buckets by path, not by host name).
+pub fn moto_clients(
+    moto: &Moto,
+    runtime: &tokio::runtime::Runtime,
+) -> (aws_config::SdkConfig, aws_sdk_s3::Client) {
+    let shared = runtime.block_on(
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(moto.endpoint())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .load(),
+    );
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(true)
+            .build(),
+    );
+    (shared, s3)
+}
