@@ -33,18 +33,23 @@ pub struct Alert {
     pub labels: BTreeMap<String, String>,
 }
 
+/// A JSON object of strings (a label set) as a map; anything else as an empty one.
+fn string_map(object: &Value) -> BTreeMap<String, String> {
+    object
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Alert {
     /// Reads Prometheus' `/api/v1/alerts` element or Alertmanager's `/api/v2/alerts` one.
     pub fn from_json(alert: &Value) -> Self {
-        let labels: BTreeMap<String, String> = alert["labels"]
-            .as_object()
-            .map(|labels| {
-                labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let labels = string_map(&alert["labels"]);
         let state = alert["state"]
             .as_str()
             .or_else(|| alert["status"]["state"].as_str())
@@ -127,15 +132,7 @@ impl Prometheus {
         result
             .iter()
             .map(|element| {
-                let labels = element["metric"]
-                    .as_object()
-                    .map(|labels| {
-                        labels
-                            .iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let labels = string_map(&element["metric"]);
                 Ok(Sample {
                     labels,
                     value: number(&element["value"][1])?,

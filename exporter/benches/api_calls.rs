@@ -537,21 +537,23 @@ fn reference_config(
     yaml
 }
 
+/// Where the simulated jobs run: one region of one account, YACE's label spelling.
+const CONTEXT: Context<'static> = Context {
+    region: REGION,
+    account_id: ACCOUNT,
+    account_alias: None,
+    snake_case: false,
+};
+
 /// Our calls: the real discovery job against a fresh fake account.
 fn ours(job: &DiscoveryJob, service: &'static Service, resources: usize) -> Calls {
     let account = FakeAccount::new(service, resources);
-    let context = Context {
-        region: REGION,
-        account_id: ACCOUNT,
-        account_alias: None,
-        snake_case: false,
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime needs no resources");
     let scrape = discovery_job(
         job,
-        context,
+        CONTEXT,
         &account,
         &account,
         &account,
@@ -673,12 +675,6 @@ mod day {
                 Cached::new(account, config.cache, clock.clone())
             })
             .collect();
-        let context = Context {
-            region: REGION,
-            account_id: ACCOUNT,
-            account_alias: None,
-            snake_case: false,
-        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a current-thread runtime needs no resources");
@@ -687,7 +683,7 @@ mod day {
             let now = start + Duration::from_secs(30 + scrape * INTERVAL);
             clock.set(now);
             for (job, account) in config.discovery_jobs.iter().zip(&accounts) {
-                let scrape = discovery_job(job, context, account, account, account, now);
+                let scrape = discovery_job(job, CONTEXT, account, account, account, now);
                 runtime.block_on(scrape).expect("the fakes never fail");
             }
         }

@@ -54,15 +54,7 @@ impl Stack {
 
     /// Uploads `bytes`; the ETag without quotes.
     fn upload(&self, key: &str, bytes: &[u8]) -> String {
-        let put = self
-            .s3
-            .put_object()
-            .bucket(SOURCE)
-            .key(key)
-            .body(bytes.to_vec().into())
-            .send();
-        let output = self.runtime.block_on(put).unwrap();
-        output.e_tag().unwrap().trim_matches('"').to_owned()
+        support::upload(&self.runtime, &self.s3, SOURCE, key, bytes)
     }
 
     /// The user metadata of an object of the destination, `None` when it does not exist.

@@ -74,15 +74,7 @@ impl Stack {
 
     /// Uploads `bytes` and returns the ETag as an event carries it, without quotes.
     fn upload(&self, key: &str, bytes: &[u8]) -> String {
-        let put = self
-            .sdk
-            .put_object()
-            .bucket(SOURCE)
-            .key(key)
-            .body(bytes.to_vec().into())
-            .send();
-        let output = self.runtime.block_on(put).unwrap();
-        output.e_tag().unwrap().trim_matches('"').to_owned()
+        support::upload(&self.runtime, &self.sdk, SOURCE, key, bytes)
     }
 
     fn delete(&self, key: &str) {

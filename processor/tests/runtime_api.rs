@@ -77,15 +77,7 @@ impl Stack {
 
     /// Uploads `bytes` to the source bucket and returns the ETag without its quotes.
     fn upload(&self, key: &str, bytes: &[u8]) -> String {
-        let put = self
-            .sdk
-            .put_object()
-            .bucket("uploads")
-            .key(key)
-            .body(bytes.to_vec().into())
-            .send();
-        let output = self.runtime.block_on(put).unwrap();
-        output.e_tag().unwrap().trim_matches('"').to_owned()
+        support::upload(&self.runtime, &self.sdk, "uploads", key, bytes)
     }
 
     /// The object's body and Content-Type.

@@ -24,3 +24,21 @@ pub fn moto_clients(
     );
     (shared, s3)
 }
+
+/// Puts `bytes` at `bucket`/`key` and returns the ETag as an event carries it, without quotes.
+pub fn upload(
+    runtime: &tokio::runtime::Runtime,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    bytes: &[u8],
+) -> String {
+    let put = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(bytes.to_vec().into())
+        .send();
+    let output = runtime.block_on(put).unwrap();
+    output.e_tag().unwrap().trim_matches('"').to_owned()
+}
