@@ -61,6 +61,8 @@ ensure_npm() {
 
 setup() {
   ensure_apt cc gcc libc6-dev
+  # mozjpeg-sys assembles libjpeg-turbo's x86 SIMD with nasm.
+  ensure_apt nasm nasm
   ensure_apt python3 python3
   ensure_apt curl curl
   ensure_apt prometheus prometheus

@@ -2,7 +2,9 @@
 //! real encoders, one per format and flavour the processor reads) cut short at many lengths and
 //! bit-flipped at many places, a few thousand inputs in all. Each must end in variants or a
 //! typed input error: no panic (neither escaping nor caught from a decoder), and no allocation
-//! past what the configured limits allow, counted by this binary's allocator.
+//! past what the configured limits allow, counted by this binary's allocator. Each input is
+//! decoded twice, whole and shrunk on load for the variants; libjpeg's own buffers (the shrunk
+//! JPEG path) come from C's allocator and are not in that count.
 //!
 //! Deterministic: the mutations come from a fixed-seed generator, so a failure names an input
 //! that fails again on the next run.
@@ -272,11 +274,17 @@ impl Outcomes {
         let before = LIVE.with(Cell::get);
         PEAK.with(|peak| peak.set(before));
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let source = Source::decode(bytes, &LIMITS)?;
-            variants
-                .iter()
-                .map(|variant| source.render(variant))
-                .collect::<Result<Vec<_>, _>>()
+            let render = |source: Source| {
+                variants
+                    .iter()
+                    .map(|variant| source.render(variant))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            // Decoded whole, then for these variants only: a JPEG is then shrunk on load, by
+            // libjpeg rather than `image`'s decoder.
+            let mut outputs = render(Source::decode(bytes, &LIMITS)?)?;
+            outputs.extend(render(Source::decode_for(bytes, &LIMITS, variants)?)?);
+            Ok::<_, processor::Error>(outputs)
         }));
         let allocated = PEAK.with(Cell::get) - before;
         self.most_allocated = self.most_allocated.max(allocated);

@@ -98,11 +98,16 @@ fn run(corpus_dir: &Path, out: &Path, rounds: u32) {
         quality: QUALITY,
     });
     std::fs::create_dir_all(out).expect("the output directory");
-    let once = |write: bool| {
+    // Seconds spent decoding, then rendering each variant (resize and encode), over timed rounds.
+    let once = |write: bool, stages: &mut [f64; 3]| {
         for (stem, bytes) in &sources {
+            let started = Instant::now();
             let source = Source::decode_for(bytes, &limits, &variants).expect("decodable");
-            for variant in &variants {
+            stages[0] += started.elapsed().as_secs_f64();
+            for (index, variant) in variants.iter().enumerate() {
+                let started = Instant::now();
                 let output = source.render(variant).expect("renderable");
+                stages[index + 1] += started.elapsed().as_secs_f64();
                 if write {
                     let path = out.join(format!("{stem}.{}", output.format.extension()));
                     std::fs::write(path, &output.bytes).expect("writable");
@@ -111,12 +116,18 @@ fn run(corpus_dir: &Path, out: &Path, rounds: u32) {
         }
     };
     // The first round writes the outputs scored later and warms the caches; it is not timed.
-    once(true);
+    once(true, &mut [0.0; 3]);
+    let mut stages = [0.0; 3];
     let started = Instant::now();
     for _ in 0..rounds {
-        once(false);
+        once(false, &mut stages);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let images = (sources.len() * rounds as usize) as f64;
+    let [decode, jpeg, webp] = stages.map(|total| total * 1000.0 / images);
+    eprintln!(
+        "ours, per image: decode {decode:.1} ms, JPEG variant {jpeg:.1} ms, WebP variant {webp:.1} ms"
+    );
     println!(
         r#"{{"engine": "ours", "images": {}, "seconds": {seconds}, "peak_rss_kib": {}}}"#,
         sources.len() * rounds as usize,

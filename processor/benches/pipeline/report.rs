@@ -122,6 +122,12 @@ pub fn print(corpus_dir: &Path, results: &Path, engines: &[&str]) {
         speed_vs_pillow,
         verdict(speed_vs_pillow >= 5.0)
     );
+    if let Some(resize) = find("pillow-resize") {
+        println!(
+            "  (against Pillow's Image.resize, no JPEG draft: {:.2}x)",
+            ours.per_second / resize.per_second
+        );
+    }
     println!(
         "target >= sharp's throughput: {:.2}x, {}",
         speed_vs_sharp,

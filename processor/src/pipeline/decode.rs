@@ -4,10 +4,11 @@
 //! The EXIF orientation is applied to the pixels, after which no metadata is kept but the ICC
 //! profile (see `colour`).
 //!
-//! Shrink-on-load: when every variant is at least twice smaller than the source, an RGB or grey
-//! JPEG is decoded by `jpeg-decoder` at 1/2, 1/4 or 1/8 of its size in the DCT domain
-//! (`geometry::shrink_on_load`), which skips most of the inverse DCT, the colour conversion and
-//! the resize of pixels no output keeps. Everything else goes through `image` at full size.
+//! Shrink-on-load: when every variant is at least twice smaller than the source, a colour or
+//! grey JPEG is decoded by libjpeg-turbo (the `mozjpeg` crate) at 1/2, 1/4 or 1/8 of its size
+//! in the DCT domain (`geometry::shrink_on_load`), which skips most of the inverse DCT, the
+//! colour conversion and the resize of pixels no output keeps. Everything else goes through
+//! `image` at full size.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -50,21 +51,32 @@ pub(crate) fn decode(
         });
     }
     let format = sniff(bytes)?;
-    // Decoders are third-party parsers fed untrusted bytes. A panic in one is a bug there, but it
-    // must cost this image only, not the batch it arrived in.
-    catch_unwind(AssertUnwindSafe(|| {
-        decode_as(bytes, format, limits, variants)
-    }))
-    .unwrap_or_else(|panic| {
+    // Decoders are third-party parsers fed untrusted bytes: libjpeg reports errors by unwinding,
+    // and a panic in a Rust decoder is a bug there, but either must cost this image only, not
+    // the batch it arrived in.
+    caught(|| decode_as(bytes, format, limits, variants)).unwrap_or_else(|message| {
+        Err(Error::Corrupt {
+            format: format.name(),
+            message,
+        })
+    })
+}
+
+/// Runs `work`, turning an unwinding panic into a message: libjpeg's errors (which the `mozjpeg`
+/// crate raises as "libjpeg fatal error: ...") as they are, any other panic, a bug in a codec,
+/// as "the codec panicked: ...".
+pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(Error::Corrupt {
-            format: format.name(),
-            message: format!("the decoder panicked: {message}"),
-        })
+            .unwrap_or_default();
+        if message.starts_with("libjpeg") {
+            message
+        } else {
+            format!("the codec panicked: {message}")
+        }
     })
 }
 
@@ -87,12 +99,8 @@ fn decode_as(
         });
     }
     check_pixels(width, height, limits)?;
-    if format == SourceFormat::Jpeg && !has_end_after_scan(bytes) {
-        // zune-jpeg would fill the missing rows with grey and call it a success.
-        return Err(Error::Corrupt {
-            format: format.name(),
-            message: "the file ends before its end-of-image marker (truncated)".into(),
-        });
+    if format == SourceFormat::Jpeg {
+        check_scans(bytes)?;
     }
 
     // A damaged EXIF block is not a damaged image: it only loses its orientation.
@@ -111,7 +119,7 @@ fn decode_as(
         .collect();
     let shrink = geometry::shrink_on_load(size, &plans);
     let shrunk = if shrink > 1 && format == SourceFormat::Jpeg {
-        shrunk_jpeg(bytes, (width, height), shrink, limits)?
+        shrunk_jpeg(bytes, shrink)?
     } else {
         None
     };
@@ -128,54 +136,62 @@ fn decode_as(
     })
 }
 
-/// An RGB or grey JPEG of `width` x `height` decoded at 1/`shrink` of its size; `None` for
-/// the other colour models (CMYK), which `image` decodes and converts at full size.
-fn shrunk_jpeg(
-    bytes: &[u8],
-    (width, height): (u32, u32),
-    shrink: u32,
-    limits: &Limits,
-) -> Result<Option<DynamicImage>, Error> {
-    let corrupt = |message: String| Error::Corrupt {
+/// A colour or grey JPEG decoded at 1/`shrink` of its size; `None` for the other colour models
+/// (CMYK, YCCK), which `image` decodes and converts at full size. The caller has checked the
+/// size against the limits and the scans (`check_scans`).
+fn shrunk_jpeg(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, Error> {
+    let corrupt = |error: std::io::Error| Error::Corrupt {
         format: SourceFormat::Jpeg.name(),
-        message,
+        message: error.to_string(),
     };
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    decoder.set_max_decoding_buffer_size(
-        usize::try_from(image_limits(limits).max_alloc.unwrap_or(u64::MAX)).unwrap_or(usize::MAX),
-    );
-    decoder.read_info().map_err(|e| corrupt(e.to_string()))?;
-    let model = decoder.info().map(|info| info.pixel_format);
-    if !matches!(
-        model,
-        Some(jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8)
-    ) {
-        return Ok(None);
+    let mut decoder = mozjpeg::Decompress::new_mem(bytes).map_err(corrupt)?;
+    let grey = match decoder.color_space() {
+        mozjpeg::ColorSpace::JCS_GRAYSCALE => true,
+        mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB => false,
+        _ => return Ok(None),
+    };
+    // libjpeg scales by eighths: 4/8, 2/8 or 1/8.
+    decoder.scale(u8::try_from(8 / shrink).unwrap_or(1));
+    let mut started = if grey {
+        decoder.grayscale()
+    } else {
+        decoder.rgb()
     }
-    let side = |full: u32| u16::try_from(full.div_ceil(shrink)).unwrap_or(u16::MAX);
-    decoder
-        .scale(side(width), side(height))
-        .map_err(|e| corrupt(e.to_string()))?;
-    let pixels = decoder.decode().map_err(|e| corrupt(e.to_string()))?;
-    let info = decoder
-        .info()
-        .ok_or_else(|| corrupt("no image header".into()))?;
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    let image = if info.pixel_format == jpeg_decoder::PixelFormat::L8 {
+    .map_err(corrupt)?;
+    let (width, height) = (started.width(), started.height());
+    let pixels = started.read_scanlines::<u8>().map_err(corrupt)?;
+    started.finish().map_err(corrupt)?;
+    let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
+        return Err(corrupt(std::io::ErrorKind::InvalidData.into()));
+    };
+    let image = if grey {
         image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
     } else {
         image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8)
     };
-    image
-        .map(Some)
-        .ok_or_else(|| corrupt(format!("fewer pixels than {width}x{height}")))
+    image.map(Some).ok_or_else(|| Error::Corrupt {
+        format: SourceFormat::Jpeg.name(),
+        message: format!("fewer pixels than {width}x{height}"),
+    })
 }
 
-/// True when an end-of-image marker follows the first start-of-scan. The segments before the
-/// scan are walked by their lengths, so an EXIF thumbnail's own markers do not count; inside
-/// entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so 0xFFD9 after the
-/// scan header is the real end. Bytes after the end are allowed.
-fn has_end_after_scan(bytes: &[u8]) -> bool {
+/// The most scans a JPEG may have. Each scan of a progressive file walks the whole image again,
+/// so a file of thousands of tiny scans costs minutes to decode: libjpeg-turbo's documentation
+/// advises this limit. Real progressive files have about ten.
+const MAX_SCANS: usize = 500;
+
+/// Refuses a JPEG that is truncated (no end-of-image marker after its first scan: decoders fill
+/// the missing rows with grey and call it a success) or has more than [`MAX_SCANS`] scans.
+/// The segments before the first scan are walked by their lengths, so an EXIF thumbnail's own
+/// markers do not count; inside entropy-coded data 0xFF is always followed by 0x00 or a restart
+/// marker, so 0xFFDA and 0xFFD9 after the first scan header are real markers. Bytes after the
+/// end are allowed.
+fn check_scans(bytes: &[u8]) -> Result<(), Error> {
+    let corrupt = |message: String| Error::Corrupt {
+        format: SourceFormat::Jpeg.name(),
+        message,
+    };
+    let truncated = || corrupt("the file ends before its end-of-image marker (truncated)".into());
     let mut at = 2;
     loop {
         // 0xFF fill bytes may pad between segments.
@@ -183,16 +199,28 @@ fn has_end_after_scan(bytes: &[u8]) -> bool {
             at += 1;
         }
         let Some(&[0xFF, code, high, low]) = bytes.get(at..at + 4) else {
-            return false;
+            return Err(truncated());
         };
         at += 2 + usize::from(u16::from_be_bytes([high, low]));
         if code == 0xDA {
             break;
         }
     }
-    bytes
-        .get(at..)
-        .is_some_and(|scan| scan.windows(2).rev().any(|pair| pair == [0xFF, 0xD9]))
+    let rest = bytes.get(at..).ok_or_else(truncated)?;
+    let end = rest
+        .windows(2)
+        .rposition(|pair| pair == [0xFF, 0xD9])
+        .ok_or_else(truncated)?;
+    let scans = 1 + rest[..end]
+        .windows(2)
+        .filter(|pair| *pair == [0xFF, 0xDA])
+        .count();
+    if scans > MAX_SCANS {
+        return Err(corrupt(format!(
+            "{scans} scans, over the {MAX_SCANS} a JPEG may have"
+        )));
+    }
+    Ok(())
 }
 
 fn check_pixels(width: u32, height: u32, limits: &Limits) -> Result<(), Error> {
@@ -231,5 +259,27 @@ fn image_error(format: SourceFormat, error: ImageError) -> Error {
             format: format.name(),
             message: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::test_images::{quadrants, rgb_jpeg};
+
+    #[test]
+    fn libjpeg_errors_keep_their_message_and_codec_panics_say_so() {
+        let mut bytes = rgb_jpeg(&quadrants(64, 64), None);
+        let table = bytes
+            .windows(2)
+            .position(|pair| pair == [0xFF, 0xC4])
+            .expect("no DHT marker");
+        // The Huffman table's length now claims 3 bytes: its class and id, then no code counts.
+        bytes[table + 2..table + 4].copy_from_slice(&3_u16.to_be_bytes());
+        let message = caught(|| shrunk_jpeg(&bytes, 2)).unwrap_err();
+        assert!(message.starts_with("libjpeg fatal error"), "{message}");
+
+        let message = caught::<()>(|| panic!("index out of bounds")).unwrap_err();
+        assert_eq!(message, "the codec panicked: index out of bounds");
     }
 }

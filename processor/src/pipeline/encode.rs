@@ -1,9 +1,11 @@
 //! The encoders. None of them is given metadata, so outputs carry no EXIF (no GPS, no camera
 //! serial), no XMP and no ICC profile whatever the source had.
 //!
-//! - JPEG: `jpeg-encoder`, progressive with optimized Huffman tables, chroma subsampled 4:2:0 by
-//!   box averaging below quality 90 (4:4:4 from 90 up). It is never given alpha: the caller
-//!   flattens first, and RGBA reaching it is an error, not a silent drop.
+//! - JPEG: mozjpeg with libjpeg-turbo's quantisation tables and speed (no trellis
+//!   quantisation, which costs six times the time for about a fifth fewer bytes), progressive
+//!   with optimized Huffman tables, chroma subsampled 4:2:0 below quality 90 (4:4:4 from 90 up).
+//!   It is never given alpha: the caller flattens first, and RGBA reaching it is an error, not a
+//!   silent drop.
 //! - WebP: libwebp, lossy at the variant's quality (alpha, if any, in a compressed ALPH chunk).
 //! - PNG: `image`'s encoder at the `png` crate's balanced compression, adaptive filters; quality
 //!   does not apply.
@@ -34,27 +36,33 @@ pub(crate) fn encode(raster: Raster, format: OutputFormat, quality: u8) -> Resul
 }
 
 fn jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, String> {
-    let colour_type = match raster.layout {
-        Layout::Gray => jpeg_encoder::ColorType::Luma,
-        Layout::Rgb => jpeg_encoder::ColorType::Rgb,
+    let colour_space = match raster.layout {
+        Layout::Gray => mozjpeg::ColorSpace::JCS_GRAYSCALE,
+        Layout::Rgb => mozjpeg::ColorSpace::JCS_RGB,
         Layout::Rgba => return Err("alpha must be flattened before JPEG encoding".into()),
     };
-    let (Ok(width), Ok(height)) = (u16::try_from(raster.width), u16::try_from(raster.height))
-    else {
+    if raster.width.max(raster.height) > u32::from(u16::MAX) {
         return Err(format!(
             "{}x{} is beyond JPEG's 65535 pixels a side",
             raster.width, raster.height
         ));
-    };
-    let mut bytes = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, quality);
-    encoder.set_progressive(true);
-    encoder.set_optimized_huffman_tables(true);
-    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
-    encoder
-        .encode(&raster.data, width, height, colour_type)
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
+    }
+    // libjpeg reports errors by unwinding; a failed encode must fail this variant only.
+    super::decode::caught(|| {
+        let mut compress = mozjpeg::Compress::new(colour_space);
+        compress.set_fastest_defaults();
+        compress.set_progressive_mode();
+        compress.set_optimize_coding(true);
+        compress.set_size(raster.width as usize, raster.height as usize);
+        compress.set_quality(f32::from(quality));
+        if quality >= 90 && colour_space == mozjpeg::ColorSpace::JCS_RGB {
+            compress.set_chroma_sampling_pixel_sizes((1, 1), (1, 1));
+        }
+        let mut started = compress.start_compress(Vec::new())?;
+        started.write_scanlines(&raster.data)?;
+        started.finish()
+    })?
+    .map_err(|e| e.to_string())
 }
 
 fn png(raster: &Raster) -> Result<Vec<u8>, String> {

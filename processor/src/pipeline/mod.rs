@@ -28,7 +28,10 @@ mod test_images;
 #[cfg(test)]
 mod tests;
 
+use std::sync::{Mutex, PoisonError};
+
 use colour::ToSrgb;
+use geometry::Plan;
 use raster::Layout;
 
 use crate::error::Error;
@@ -145,6 +148,9 @@ pub struct Source {
     size: (u32, u32),
     raster: raster::Raster,
     to_srgb: Option<ToSrgb>,
+    /// The last variant's resampled pixels and their plan: the next variant of the same geometry
+    /// (a JPEG and a WebP of one size) starts from them instead of resampling again.
+    last_resize: Mutex<Option<(Plan, raster::Raster)>>,
 }
 
 impl Source {
@@ -171,6 +177,7 @@ impl Source {
             size: decoded.size,
             raster: decoded.raster,
             to_srgb,
+            last_resize: Mutex::default(),
         })
     }
 
@@ -201,7 +208,7 @@ impl Source {
         let format = variant.format.resolve(self.format);
         let plan = geometry::plan(self.size, (variant.width, variant.height), variant.fit)
             .for_decoded(self.size, (self.raster.width, self.raster.height));
-        let mut raster = resize::resize(&self.raster, &plan)?;
+        let mut raster = self.resized(&plan)?;
         if let Some(to_srgb) = &self.to_srgb {
             to_srgb.apply(&mut raster)?;
         }
@@ -237,6 +244,22 @@ impl Source {
             content_type: format.content_type(),
             alpha_flattened,
         })
+    }
+
+    /// The source resampled as `plan` says, reusing the previous variant's pixels for the same plan.
+    fn resized(&self, plan: &Plan) -> Result<raster::Raster, Error> {
+        let mut last = self
+            .last_resize
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((previous, raster)) = last.as_ref()
+            && previous == plan
+        {
+            return Ok(raster.clone());
+        }
+        let raster = resize::resize(&self.raster, plan)?;
+        *last = Some((*plan, raster.clone()));
+        Ok(raster)
     }
 }
 

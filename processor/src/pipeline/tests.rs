@@ -684,3 +684,50 @@ fn damaged_jpegs_shrunk_on_load_end_in_variants_or_typed_errors() {
         }
     }
 }
+
+#[test]
+fn a_jpeg_of_more_scans_than_the_limit_is_refused_before_decoding() {
+    let fit = variant(64, 64, Fit::Inside, TargetFormat::Fixed(OutputFormat::Jpeg));
+    let progressive = process(&rgb_jpeg(&quadrants(64, 64), None), &fit, &LIMITS)
+        .unwrap()
+        .bytes;
+    assert!(has_marker(&progressive, 0xC2), "not a progressive JPEG");
+    assert!(Source::decode(&progressive, &LIMITS).is_ok());
+    // The last scan (its header and entropy-coded data) said 600 times over, as a file built
+    // to make a decoder walk the image again and again would.
+    let last_scan = progressive
+        .windows(2)
+        .rposition(|pair| pair == [0xFF, 0xDA])
+        .expect("no SOS marker");
+    let end = progressive.len() - 2;
+    let mut bytes = progressive[..end].to_vec();
+    for _ in 0..600 {
+        bytes.extend_from_slice(&progressive[last_scan..end]);
+    }
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
+    let error = Source::decode(&bytes, &LIMITS).unwrap_err();
+    assert!(
+        matches!(&error, Error::Corrupt { format: "JPEG", message } if message.contains("scans")),
+        "{error}"
+    );
+}
+
+#[test]
+fn variants_sharing_a_resize_render_as_if_each_were_alone() {
+    // A profile to convert, so reusing the resampled pixels must not convert them twice.
+    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let source = png(&DynamicImage::ImageRgb8(quadrants(64, 48)), Some(p3), None);
+    let (png_variant, webp_variant) = (
+        variant(20, 20, Fit::Inside, TargetFormat::Fixed(OutputFormat::Png)),
+        variant(20, 20, Fit::Inside, TargetFormat::Fixed(OutputFormat::Webp)),
+    );
+    let alone = |variant: &Variant| {
+        let source = Source::decode(&source, &LIMITS).unwrap();
+        source.render(variant).unwrap().bytes
+    };
+    let shared = Source::decode(&source, &LIMITS).unwrap();
+    for _ in 0..2 {
+        assert_eq!(shared.render(&webp_variant).unwrap().bytes, alone(&webp_variant));
+        assert_eq!(shared.render(&png_variant).unwrap().bytes, alone(&png_variant));
+    }
+}
