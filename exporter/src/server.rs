@@ -66,10 +66,13 @@ impl Exposition {
     pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
         let mut body = String::new();
         encode_registry(&mut body, &self.own)?;
-        snapshot::encode(&mut body, self.latest.get(), openmetrics)?;
         if !openmetrics {
-            return Ok((TEXT, classic_counters(&body)));
+            // The snapshot names its counters for the classic format itself.
+            body = classic_counters(&body);
+            snapshot::encode(&mut body, self.latest.get(), false)?;
+            return Ok((TEXT, body));
         }
+        snapshot::encode(&mut body, self.latest.get(), true)?;
         encode_eof(&mut body)?;
         Ok((OPENMETRICS, body))
     }
@@ -243,7 +246,7 @@ async fn respond(
 /// the classic format names the family after its samples. Renaming the HELP and TYPE lines
 /// of counters is the whole difference for what this exporter serves (gauges and counters
 /// without units), and keeps `promtool check metrics` from reading `x_total` as a family
-/// without help.
+/// without help. The snapshot names its counters itself ([`snapshot::Snapshot::write`]).
 fn classic_counters(openmetrics: &str) -> String {
     let counters: Vec<&str> = openmetrics
         .lines()
