@@ -1,9 +1,10 @@
-//! The `/metrics` bytes as the server renders them, against
+//! The `/metrics` bytes as the server sends them, whole, streamed and gzipped, against
 //! `tests/golden/exposition.{txt,om}`: written by the exporter before it streamed, they pin the
 //! spelling of every kind of family and value (padding, escapes, duplicates, counters in both
 //! formats, non-finite and large values with and without timestamps). After
 //! `UPDATE_GOLDEN=1 cargo test --test exposition`, review the diff: it is what scrapers read.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -91,7 +92,7 @@ fn exposition() -> Exposition {
 }
 
 #[test]
-fn the_exposition_is_the_golden_one() {
+fn the_exposition_is_the_golden_one_whole_streamed_and_gzipped() {
     let exposition = exposition();
     for (openmetrics, file) in [(false, "exposition.txt"), (true, "exposition.om")] {
         let (_, whole) = exposition.render(openmetrics).unwrap();
@@ -100,5 +101,17 @@ fn the_exposition_is_the_golden_one() {
             std::fs::write(&golden, &whole).unwrap();
         }
         assert_eq!(whole, std::fs::read_to_string(&golden).unwrap(), "{file}");
+
+        let (_, stream) = exposition.stream(openmetrics, false).unwrap();
+        let streamed: Vec<u8> = stream.flat_map(|chunk| chunk.unwrap().to_vec()).collect();
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole, "{file}");
+
+        let (_, stream) = exposition.stream(openmetrics, true).unwrap();
+        let zipped: Vec<u8> = stream.flat_map(|chunk| chunk.unwrap().to_vec()).collect();
+        let mut unzipped = String::new();
+        flate2::read::GzDecoder::new(zipped.as_slice())
+            .read_to_string(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, whole, "{file}");
     }
 }
