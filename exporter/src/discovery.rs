@@ -17,6 +17,7 @@ use crate::apigateway::{self, ApiGateway};
 use crate::associator::{Association, Associator, Resource};
 use crate::cloudwatch::{CloudWatch, Datapoint, Query, Window};
 use crate::config::{CustomNamespaceJob, DiscoveryJob, Metric};
+use crate::labels::{Interner, Labels};
 use crate::naming;
 use crate::scrape::{Context, Series, context_labels};
 use crate::services;
@@ -38,7 +39,7 @@ pub fn window(now: SystemTime, period: u32, length: u32, delay: u32) -> Window {
 struct Request<'a> {
     query: Query,
     metric: &'a Metric,
-    labels: Vec<(String, String)>,
+    labels: Labels,
 }
 
 /// Scrapes one discovery job in one region. `api_gateway` is asked only by `AWS/ApiGateway`
@@ -80,6 +81,8 @@ pub async fn discovery_job(
         unselected: Associator::new(service.dimension_regexes(), &unselected),
         include_untagged: job.include_untagged,
     };
+    // Every metric of a resource is listed on its own; the interner makes their label sets one.
+    let mut interner = Interner::default();
     let mut requests = Vec::new();
     for metric in &job.metrics {
         let listed = cloudwatch
@@ -107,13 +110,14 @@ pub async fn discovery_job(
             };
             let mut labels = series_labels(&name, &dimensions, context, &job.custom_tags);
             labels.extend(tags);
+            let labels = interner.labels(labels);
             requests.extend(requests_for(&job.namespace, metric, &dimensions, &labels));
         }
     }
 
-    let mut series = fetch(requests, cloudwatch, now).await?;
+    let mut series = fetch(requests, cloudwatch, now, &mut interner).await?;
     if !series.is_empty() {
-        series.extend(info_series(job, &resources, context));
+        series.extend(info_series(job, &resources, context, &mut interner));
     }
     Ok(series)
 }
@@ -126,6 +130,7 @@ pub async fn custom_namespace_job(
     cloudwatch: &impl CloudWatch,
     now: SystemTime,
 ) -> Result<Vec<Series>, Error> {
+    let mut interner = Interner::default();
     let mut requests = Vec::new();
     for metric in &job.metrics {
         let listed = cloudwatch
@@ -134,11 +139,12 @@ pub async fn custom_namespace_job(
         for dimensions in listed {
             if meets_requirements(&dimensions, &job.dimension_name_requirements) {
                 let labels = series_labels(&job.name, &dimensions, context, &job.custom_tags);
+                let labels = interner.labels(labels);
                 requests.extend(requests_for(&job.namespace, metric, &dimensions, &labels));
             }
         }
     }
-    fetch(requests, cloudwatch, now).await
+    fetch(requests, cloudwatch, now, &mut interner).await
 }
 
 /// Whose a listed metric is.
@@ -253,10 +259,10 @@ fn requests_for<'a>(
     namespace: &str,
     metric: &'a Metric,
     dimensions: &[(String, String)],
-    labels: &[(String, String)],
+    labels: &Labels,
 ) -> impl Iterator<Item = Request<'a>> {
     let (namespace, dimensions, labels) =
-        (namespace.to_owned(), dimensions.to_vec(), labels.to_vec());
+        (namespace.to_owned(), dimensions.to_vec(), labels.clone());
     metric.statistics.iter().map(move |statistic| Request {
         query: Query {
             namespace: namespace.clone(),
@@ -276,6 +282,7 @@ async fn fetch(
     requests: Vec<Request<'_>>,
     cloudwatch: &impl CloudWatch,
     now: SystemTime,
+    interner: &mut Interner,
 ) -> Result<Vec<Series>, Error> {
     let mut groups: BTreeMap<(u32, u32), Vec<Request>> = BTreeMap::new();
     for request in requests {
@@ -294,11 +301,11 @@ async fn fetch(
             .get_metric_data(&queries, window(now, period, length, delay))
             .await?;
         for (request, points) in group.into_iter().zip(answers) {
-            let name = naming::metric_name(
+            let name = interner.text(&naming::metric_name(
                 &request.query.namespace,
                 &request.query.metric,
                 &request.query.statistic,
-            );
+            ));
             series.extend(samples(request.metric, &points).into_iter().map(
                 |(value, timestamp)| Series {
                     name: name.clone(),
@@ -339,8 +346,13 @@ fn samples(metric: &Metric, points: &[Datapoint]) -> Vec<(f64, Option<SystemTime
 
 /// `aws_<namespace>_info`, value 0, for every resource of the job: its ARN and all its tags,
 /// plus the context labels when the job asks for them.
-fn info_series(job: &DiscoveryJob, resources: &[Resource], context: Context<'_>) -> Vec<Series> {
-    let name = naming::metric_name(&job.namespace, "info", "");
+fn info_series(
+    job: &DiscoveryJob,
+    resources: &[Resource],
+    context: Context<'_>,
+    interner: &mut Interner,
+) -> Vec<Series> {
+    let name = interner.text(&naming::metric_name(&job.namespace, "info", ""));
     resources
         .iter()
         .map(|resource| {
@@ -353,7 +365,7 @@ fn info_series(job: &DiscoveryJob, resources: &[Resource], context: Context<'_>)
             }
             Series {
                 name: name.clone(),
-                labels,
+                labels: interner.labels(labels),
                 value: 0.0,
                 timestamp: None,
             }
@@ -506,9 +518,9 @@ mod tests {
     };
 
     fn find<'a>(series: &'a [Series], name: &str, label: (&str, &str)) -> Option<&'a Series> {
-        series
-            .iter()
-            .find(|s| s.name == name && s.labels.iter().any(|(k, v)| k == label.0 && v == label.1))
+        series.iter().find(|s| {
+            &*s.name == name && s.labels.iter().any(|(k, v)| k == label.0 && v == label.1)
+        })
     }
 
     #[tokio::test]
@@ -536,18 +548,14 @@ mod tests {
 
         let invocations: Vec<&Series> = series
             .iter()
-            .filter(|s| s.name == "aws_lambda_invocations_sum")
+            .filter(|s| &*s.name == "aws_lambda_invocations_sum")
             .collect();
         // The staging function is filtered out by the search tag, so its metric matches no
         // resource and is skipped; the account-level metric is global.
         assert_eq!(invocations.len(), 3, "{invocations:#?}");
         let resize = find(&series, "aws_lambda_invocations_sum", ("name", FUNCTION)).unwrap();
         assert_eq!(resize.value, 7.0);
-        let labels: BTreeMap<&str, &str> = resize
-            .labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let labels: BTreeMap<&str, &str> = resize.labels.iter().collect();
         assert_eq!(
             labels,
             BTreeMap::from([
@@ -565,12 +573,12 @@ mod tests {
         let info = find(&series, "aws_lambda_info", ("name", FUNCTION)).unwrap();
         assert_eq!(info.value, 0.0);
         assert_eq!(
-            info.labels,
-            dims(&[
+            info.labels.iter().collect::<Vec<_>>(),
+            [
                 ("name", FUNCTION),
                 ("tag_env", "prod"),
                 ("tag_Team_Name", "media")
-            ])
+            ]
         );
     }
 
@@ -604,8 +612,8 @@ mod tests {
                 .unwrap();
                 let mut names: Vec<String> = series
                     .iter()
-                    .filter(|s| s.name == "aws_lambda_invocations_sum")
-                    .map(|s| s.labels[0].1.clone())
+                    .filter(|s| &*s.name == "aws_lambda_invocations_sum")
+                    .map(|s| s.labels.get("name").unwrap().to_owned())
                     .collect();
                 names.sort();
                 names
@@ -726,7 +734,7 @@ mod tests {
         .unwrap();
         let invocations = series
             .iter()
-            .filter(|s| s.name == "aws_lambda_invocations_sum")
+            .filter(|s| &*s.name == "aws_lambda_invocations_sum")
             .count();
         assert_eq!(invocations, 1);
     }
@@ -804,12 +812,12 @@ mod tests {
         let named = |name: &str| -> Vec<Vec<(String, String)>> {
             series
                 .iter()
-                .filter(|s| s.name == name)
+                .filter(|s| &*s.name == name)
                 .map(|s| {
                     s.labels
                         .iter()
-                        .filter(|(k, _)| k == "name" || k.starts_with("dimension_"))
-                        .cloned()
+                        .filter(|(k, _)| *k == "name" || k.starts_with("dimension_"))
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
                         .collect()
                 })
                 .collect()
@@ -863,7 +871,7 @@ mod tests {
         assert!(
             series
                 .iter()
-                .all(|s| s.name == "aws_myapp_latency_average" && s.value == 12.5)
+                .all(|s| &*s.name == "aws_myapp_latency_average" && s.value == 12.5)
         );
         assert!(
             find(
@@ -876,7 +884,7 @@ mod tests {
         assert!(
             series
                 .iter()
-                .all(|s| s.labels[0] == ("name".to_owned(), "app".to_owned()))
+                .all(|s| s.labels.iter().next() == Some(("name", "app")))
         );
     }
 
@@ -910,7 +918,7 @@ mod tests {
     fn points(series: &[Series], name: &str) -> Vec<(f64, Option<SystemTime>)> {
         series
             .iter()
-            .filter(|s| s.name == name)
+            .filter(|s| &*s.name == name)
             .map(|s| (s.value, s.timestamp))
             .collect()
     }
@@ -940,7 +948,7 @@ mod tests {
         let series = scrape_resize(&job, Vec::new()).await;
         let cloudwatch_series: Vec<&Series> = series
             .iter()
-            .filter(|s| s.name != "aws_lambda_info")
+            .filter(|s| &*s.name != "aws_lambda_info")
             .collect();
         assert!(cloudwatch_series.is_empty(), "{cloudwatch_series:#?}");
     }
@@ -961,7 +969,7 @@ mod tests {
         // One series, three samples: the same labels on each.
         let mut labels: Vec<_> = series
             .iter()
-            .filter(|s| s.name == "aws_lambda_invocations_sum")
+            .filter(|s| &*s.name == "aws_lambda_invocations_sum")
             .map(|s| &s.labels)
             .collect();
         labels.dedup();

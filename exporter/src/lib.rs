@@ -3,8 +3,9 @@
 //! YACE's exact series names and labels, so existing queries and dashboards keep working.
 //!
 //! The flow is config -> scrape -> snapshot -> HTTP: [`config`] validates the file once,
-//! [`scrape`] turns jobs into CloudWatch queries and the answers into series, [`snapshot`]
-//! freezes a scrape for encoding, [`server`] only ever encodes the latest snapshot.
+//! [`scrape`] turns jobs into CloudWatch queries and the answers into series (their
+//! [`labels`] shared, not copied), [`snapshot`] freezes a scrape for encoding, [`server`] only
+//! ever encodes the latest snapshot.
 
 pub mod apigateway;
 pub mod associator;
@@ -15,6 +16,7 @@ pub mod cloudwatch;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod labels;
 pub mod logs;
 pub mod naming;
 pub mod plan;

@@ -107,10 +107,10 @@ struct Unit {
     labels: JobLabels,
 }
 
-/// A unit's last good series and when it got them.
+/// A unit's last good series and when it got them: the very series the scrape served, shared.
 #[derive(Debug)]
 struct Kept {
-    series: Vec<Series>,
+    series: Arc<[Series]>,
     at: SystemTime,
 }
 
@@ -263,7 +263,8 @@ impl Scheduler {
     async fn scrape_into(self: Arc<Self>, latest: &Latest) {
         self.metrics.scrape_started();
         let started = Instant::now();
-        let snapshot = Snapshot::new(self.clone().scrape().await);
+        let units = self.clone().scrape().await;
+        let snapshot = Snapshot::new(units.iter().flat_map(|series| series.iter().cloned()));
         self.metrics.duplicates_filtered(snapshot.duplicates());
         if snapshot.duplicates() > 0 {
             tracing::warn!(
@@ -279,8 +280,8 @@ impl Scheduler {
         latest.replace(snapshot);
     }
 
-    /// One scrape of every unit of this shard.
-    pub async fn scrape(self: Arc<Self>) -> Vec<Series> {
+    /// One scrape of every unit of this shard: each unit's series, in configuration order.
+    pub async fn scrape(self: Arc<Self>) -> Vec<Arc<[Series]>> {
         let now = SystemTime::now();
         let mut tasks = JoinSet::new();
         for index in 0..self.units.len() {
@@ -296,12 +297,12 @@ impl Scheduler {
             }
         }
         done.sort_by_key(|(index, _)| *index);
-        done.into_iter().flat_map(|(_, series)| series).collect()
+        done.into_iter().map(|(_, series)| series).collect()
     }
 
     /// Scrapes one unit and records the outcome; a failure serves the last good series while
     /// they are younger than `staleness`.
-    async fn scrape_unit(&self, index: usize, now: SystemTime) -> Vec<Series> {
+    async fn scrape_unit(&self, index: usize, now: SystemTime) -> Arc<[Series]> {
         let unit = &self.units[index];
         let started = Instant::now();
         let result = self.scrape_job(unit.job, &unit.key, now).await;
@@ -309,6 +310,7 @@ impl Scheduler {
         let mut kept = self.last_good.lock().unwrap_or_else(|p| p.into_inner());
         let (series, outcome) = match result {
             Ok(series) => {
+                let series: Arc<[Series]> = series.into();
                 let outcome = JobOutcome {
                     duration,
                     last_success: Some(now),
@@ -332,7 +334,7 @@ impl Scheduler {
                 let fresh_enough = age.is_some_and(|age| age <= self.config.staleness);
                 let series = match last {
                     Some(last) if fresh_enough => last.series.clone(),
-                    _ => Vec::new(),
+                    _ => Arc::default(),
                 };
                 tracing::error!(
                     job_type = labels.job_type, job_name = %labels.job_name,

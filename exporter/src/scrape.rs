@@ -10,18 +10,21 @@
 //! jobs only).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
 use crate::cloudwatch::{CloudWatch, Datapoint, Query, Window};
 use crate::config::{Metric, StaticJob};
+use crate::labels::{Interner, Labels};
 use crate::naming;
 
-/// One sample to expose: a gauge, as every YACE series is.
+/// One sample to expose: a gauge, as every YACE series is. Its name and labels are shared with
+/// the job's other series ([`Interner`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    pub name: String,
-    pub labels: Vec<(String, String)>,
+    pub name: Arc<str>,
+    pub labels: Labels,
     pub value: f64,
     /// The CloudWatch datapoint's time, with `addCloudwatchTimestamp`; otherwise none, and
     /// Prometheus stamps the sample with its scrape time.
@@ -64,7 +67,8 @@ pub async fn static_job(
         }
     }
 
-    let labels = static_labels(job, context);
+    let mut interner = Interner::default();
+    let labels = interner.labels(static_labels(job, context));
     let mut series = Vec::new();
     for (length, requests) in by_length {
         let queries: Vec<Query> = requests.iter().map(|(_, query)| query.clone()).collect();
@@ -75,8 +79,9 @@ pub async fn static_job(
         let answers = cloudwatch.get_metric_data(&queries, window).await?;
         for ((metric, query), points) in requests.iter().zip(answers) {
             if let Some(value) = static_value(&query.statistic, &points) {
+                let name = naming::metric_name(&query.namespace, &query.metric, &query.statistic);
                 series.push(Series {
-                    name: naming::metric_name(&query.namespace, &query.metric, &query.statistic),
+                    name: interner.text(&name),
                     labels: labels.clone(),
                     value,
                     timestamp: points
@@ -192,17 +197,16 @@ mod tests {
             .await
             .unwrap();
 
-        let labels: Vec<(String, String)> = [
+        let labels: Labels = [
             ("name", "image-processor"),
             ("dimension_FunctionName", "image-processor-dev-processor"),
             ("region", "eu-west-1"),
             ("account_id", "123456789012"),
             ("custom_tag_team", "media"),
         ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into_iter()
         .collect();
-        let got: Vec<(&str, f64)> = series.iter().map(|s| (s.name.as_str(), s.value)).collect();
+        let got: Vec<(&str, f64)> = series.iter().map(|s| (&*s.name, s.value)).collect();
         // Newest datapoint, except Average: the mean of the window. Errors has no datapoints
         // and so no series.
         assert_eq!(
@@ -238,7 +242,7 @@ mod tests {
         let series = static_job(&lambda_job(), context, &fake, SystemTime::now())
             .await
             .unwrap();
-        let names: Vec<&str> = series[0].labels.iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = series[0].labels.iter().map(|(k, _)| k).collect();
         assert_eq!(
             names,
             [
@@ -270,7 +274,7 @@ mod tests {
         let series = static_job(&job, CONTEXT, &fake, now).await.unwrap();
         let got: Vec<(&str, f64, Option<SystemTime>)> = series
             .iter()
-            .map(|s| (s.name.as_str(), s.value, s.timestamp))
+            .map(|s| (&*s.name, s.value, s.timestamp))
             .collect();
         // The fake's newest datapoint starts a minute before the window's end, `now`. Average
         // stays the mean of the window, stamped with its newest datapoint's time.

@@ -4,14 +4,16 @@
 //! again and answers 200, or 400 with the reason the new file was refused (YACE answers 200
 //! whatever happened); `/ready` answers 200 once the first scrape has finished, 503 before;
 //! `/` links to the rest. Nothing here waits on AWS. With a web configuration file, every
-//! path sits behind its TLS, basic auth and rate limit ([`guard`]).
+//! path sits behind its TLS, basic auth and rate limit ([`guard`]). The `/metrics` body is
+//! written as it is sent ([`exposition`]).
 
+mod exposition;
 mod guard;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{
     ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue,
@@ -21,20 +23,17 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use prometheus_client::encoding::text::{encode_eof, encode_registry};
-use prometheus_client::registry::Registry;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Error;
-use crate::snapshot::{self, Latest};
 
+pub use exposition::{CHUNK, Exposition, Stream};
 pub use guard::{Guard, Settings, Verdict};
 
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-/// What YACE serves: the classic text format.
-const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// A response's body: the streamed `/metrics`, or a whole short answer.
+type Body = Either<Full<Bytes>, Stream>;
 
 /// Binds YACE's `-listen-address`. `:5000` is Go's spelling of every interface: IPv6 and
 /// IPv4 (`[::]`, dual-stack on Linux), or IPv4 alone where the host has no IPv6.
@@ -52,33 +51,11 @@ pub async fn bind(address: &str) -> Result<TcpListener, Error> {
     })
 }
 
-/// Serves requests until the task is dropped.
-/// What `/metrics` shows: the exporter's own metrics and the latest snapshot.
-#[derive(Debug)]
-pub struct Exposition {
-    pub own: Registry,
-    pub latest: Arc<Latest>,
-}
-
-impl Exposition {
-    /// The whole exposition, as OpenMetrics or as the classic text format, with its content
-    /// type.
-    pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
-        let mut body = String::new();
-        encode_registry(&mut body, &self.own)?;
-        snapshot::encode(&mut body, self.latest.get(), openmetrics)?;
-        if !openmetrics {
-            return Ok((TEXT, classic_counters(&body)));
-        }
-        encode_eof(&mut body)?;
-        Ok((OPENMETRICS, body))
-    }
-}
-
 /// How the server asks for a reload: the answer is `Err` with the reason when the new
 /// configuration was refused.
 pub type ReloadRequests = mpsc::Sender<oneshot::Sender<Result<(), String>>>;
 
+/// Serves requests until the task is dropped.
 pub async fn serve(
     listener: TcpListener,
     exposition: Arc<Exposition>,
@@ -134,10 +111,7 @@ impl Handler {
         }
     }
 
-    async fn guarded(
-        self,
-        request: Request<Incoming>,
-    ) -> Result<Response<Full<Bytes>>, Infallible> {
+    async fn guarded(self, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         let authorization = request.headers().get(AUTHORIZATION);
         let mut response = match self.guard.check(&self.settings, authorization).await {
             Verdict::Allowed => respond(request, &self.exposition, &self.reload).await,
@@ -172,7 +146,7 @@ async fn respond(
     request: Request<Incoming>,
     exposition: &Exposition,
     reload: &ReloadRequests,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
             let openmetrics = request
@@ -180,20 +154,18 @@ async fn respond(
                 .get(ACCEPT)
                 .and_then(|accept| accept.to_str().ok())
                 .is_some_and(|accept| accept.contains("application/openmetrics-text"));
-            match exposition.render(openmetrics) {
-                Ok((content_type, body)) if accepts_gzip(request.headers()) => {
-                    match gzip(body.as_bytes()) {
-                        Ok(zipped) => {
-                            let mut response = reply(StatusCode::OK, content_type, zipped);
-                            let headers = response.headers_mut();
-                            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                            headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-                            response
-                        }
-                        Err(_) => reply(StatusCode::OK, content_type, body),
+            let gzip = accepts_gzip(request.headers());
+            match exposition.stream(openmetrics, gzip) {
+                Ok((content_type, stream)) => {
+                    let mut response = Response::new(Either::Right(stream));
+                    let headers = response.headers_mut();
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                    if gzip {
+                        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
                     }
+                    response
                 }
-                Ok((content_type, body)) => reply(StatusCode::OK, content_type, body),
                 Err(_) => reply(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain",
@@ -239,31 +211,6 @@ async fn respond(
     }
 }
 
-/// prometheus-client writes OpenMetrics, where a counter family `x` has samples `x_total`;
-/// the classic format names the family after its samples. Renaming the HELP and TYPE lines
-/// of counters is the whole difference for what this exporter serves (gauges and counters
-/// without units), and keeps `promtool check metrics` from reading `x_total` as a family
-/// without help.
-fn classic_counters(openmetrics: &str) -> String {
-    let counters: Vec<&str> = openmetrics
-        .lines()
-        .filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
-        .collect();
-    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
-    for line in openmetrics.lines() {
-        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
-            let rest = line.strip_prefix(prefix)?;
-            let (name, tail) = rest.split_once(' ')?;
-            counters
-                .contains(&name)
-                .then(|| format!("{prefix}{name}_total {tail}"))
-        });
-        out.push_str(renamed.as_deref().unwrap_or(line));
-        out.push('\n');
-    }
-    out
-}
-
 /// Whether the request's `Accept-Encoding` takes gzip (and does not refuse it with `q=0`).
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
@@ -279,24 +226,8 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The body gzipped at the fastest level: most of the size gain (the exposition repeats its
-/// label names on every line) for a few milliseconds.
-fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 8),
-        flate2::Compression::fast(),
-    );
-    encoder.write_all(body)?;
-    encoder.finish()
-}
-
-fn reply(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body.into()));
+fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Either::Left(Full::new(body.into())));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -325,31 +256,5 @@ mod tests {
         assert!(!accepts_gzip(&headers(&["identity", "deflate, br"])));
         assert!(!accepts_gzip(&headers(&["gzip;q=0"])));
         assert!(!accepts_gzip(&headers(&["x-gzip2"])));
-    }
-
-    #[test]
-    fn a_gzipped_body_reads_back_to_the_body() {
-        use std::io::Read;
-        let body = "aws_sqs_number_of_messages_sent_sum{name=\"q\"} 1.0\n".repeat(1000);
-        let zipped = gzip(body.as_bytes()).unwrap();
-        assert!(zipped.len() * 10 < body.len(), "{} bytes", zipped.len());
-        let mut read = String::new();
-        flate2::read::GzDecoder::new(zipped.as_slice())
-            .read_to_string(&mut read)
-            .unwrap();
-        assert_eq!(read, body);
-    }
-
-    #[test]
-    fn counters_are_renamed_after_their_samples_in_the_classic_format() {
-        let openmetrics = "# HELP x_requests Requests.\n# TYPE x_requests counter\n\
-                           x_requests_total{api_name=\"A\"} 3\n\
-                           # HELP x_size Size.\n# TYPE x_size gauge\nx_size 1.0\n";
-        assert_eq!(
-            classic_counters(openmetrics),
-            "# HELP x_requests_total Requests.\n# TYPE x_requests_total counter\n\
-             x_requests_total{api_name=\"A\"} 3\n\
-             # HELP x_size Size.\n# TYPE x_size gauge\nx_size 1.0\n"
-        );
     }
 }

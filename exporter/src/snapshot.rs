@@ -4,92 +4,108 @@
 //! is dropped and counted. Series are sorted by labels, then timestamp, within each name.
 //! `/metrics` only encodes the latest snapshot; it never calls AWS.
 //!
-//! prometheus-client cannot write a sample timestamp, so it encodes only the families without
-//! any (through [`SnapshotCollector`]); a family with a timestamp on any of its series is written
-//! whole by [`Snapshot::write_timestamped`], in the same shape. [`encode`] does both from one
-//! snapshot, so one exposition never mixes two scrapes.
+//! A snapshot stores each family's samples as a label set, a value and a timestamp; a padded
+//! label set is built once per resource and family shape and shared by all the families of that
+//! shape ([`Interner`]), its strings shared with the scrape's series.
+//!
+//! The snapshot writes its own exposition ([`Snapshot::write`]), a piece at a time, so that
+//! `/metrics` streams it: prometheus-client can only write a registry whole, and cannot write a
+//! sample timestamp. The families without a timestamp come first, by name, in the shape and
+//! spelling prometheus-client gave them when it wrote them; then the families with a timestamp
+//! on any series, whole, each value with its timestamp: seconds in OpenMetrics, integer
+//! milliseconds in the classic text format. [`encode`] writes one snapshot whole.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::text::encode_registry;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::registry::Registry;
 
+use crate::labels::{Interner, Labels};
 use crate::logs;
 use crate::scrape::Series;
 
 /// YACE's HELP text for every CloudWatch series; kept so the exposition matches.
 const HELP: &str = "Help is not implemented yet.";
 
-type Labels = Vec<(String, String)>;
-
 /// One series' labels, or one of its datapoints with `exportAllDataPoints`.
 #[derive(Debug, PartialEq)]
 struct Sample {
+    /// Sorted by name, padded to the family's label names.
     labels: Labels,
     timestamp: Option<SystemTime>,
     value: f64,
 }
 
+/// The samples of one metric name, with how they are written.
+#[derive(Debug, PartialEq)]
+struct Family {
+    name: Arc<str>,
+    /// A logs job's counter; every other family is a gauge.
+    counter: bool,
+    help: &'static str,
+    /// A timestamp on any of its samples: the family is written whole, after the others.
+    timestamped: bool,
+    /// Never empty.
+    samples: Vec<Sample>,
+}
+
 #[derive(Debug, Default, PartialEq)]
 pub struct Snapshot {
-    /// Metric name -> samples, labels sorted by name.
-    families: BTreeMap<String, Vec<Sample>>,
+    /// In the order they are written: those without timestamps by name, then the others.
+    families: Vec<Family>,
     duplicates: usize,
 }
 
-impl Snapshot {
-    pub fn new(series: Vec<Series>) -> Self {
-        let mut label_names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for s in &series {
-            let names = label_names.entry(s.name.clone()).or_default();
-            for (name, _) in &s.labels {
-                if !names.contains(name) {
-                    names.insert(name.clone());
-                }
-            }
-        }
+/// How far [`Snapshot::write`] has got: the next sample to write.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cursor {
+    family: usize,
+    sample: usize,
+}
 
-        // Series are consumed as they are sorted into families, so their labels are moved,
-        // not copied: at 100k series a copy is hundreds of megabytes.
-        let mut families: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+impl Snapshot {
+    pub fn new(series: impl IntoIterator<Item = Series>) -> Self {
+        let mut by_name: BTreeMap<Arc<str>, Vec<Sample>> = BTreeMap::new();
         for s in series {
-            let mut given: BTreeMap<String, String> = s.labels.into_iter().collect();
-            let labels: Labels = label_names[&s.name]
-                .iter()
-                .map(|name| {
-                    given
-                        .remove_entry(name)
-                        .unwrap_or_else(|| (name.clone(), String::new()))
-                })
-                .collect();
-            families.entry(s.name).or_default().push(Sample {
-                labels,
+            by_name.entry(s.name).or_default().push(Sample {
+                labels: s.labels,
                 timestamp: s.timestamp,
                 value: s.value,
             });
         }
 
-        // A stable order, whatever order the jobs finished in: diffs and golden files stay
-        // readable; oldest first within a series, as OpenMetrics requires. The sort is stable,
-        // so of samples with the same labels and timestamp (`exportAllDataPoints` gives one
-        // series several timestamps) the first one scraped is the one kept.
+        let mut interner = Interner::default();
+        let missing = interner.text("");
         let mut duplicates = 0;
-        for samples in families.values_mut() {
-            samples.sort_by(|a, b| (&a.labels, a.timestamp).cmp(&(&b.labels, b.timestamp)));
-            let before = samples.len();
-            samples.dedup_by(|later, earlier| {
-                later.labels == earlier.labels && later.timestamp == earlier.timestamp
-            });
-            duplicates += before - samples.len();
-        }
+        let mut families: Vec<Family> = by_name
+            .into_iter()
+            .map(|(name, mut samples)| {
+                let names: BTreeSet<Arc<str>> = samples
+                    .iter()
+                    .flat_map(|sample| sample.labels.pairs().iter().map(|(name, _)| name.clone()))
+                    .collect();
+                // One padded set per resource and family shape, whatever the families.
+                for sample in &mut samples {
+                    sample.labels = interner.share(padded(&sample.labels, &names, &missing));
+                }
+
+                // A stable order, whatever order the jobs finished in: diffs and golden files
+                // stay readable; oldest first within a series, as OpenMetrics requires. The sort
+                // is stable, so of samples with the same labels and timestamp
+                // (`exportAllDataPoints` gives one series several timestamps) the first one
+                // scraped is the one kept.
+                samples.sort_by(|a, b| (&a.labels, a.timestamp).cmp(&(&b.labels, b.timestamp)));
+                let before = samples.len();
+                samples.dedup_by(|later, earlier| {
+                    later.labels == earlier.labels && later.timestamp == earlier.timestamp
+                });
+                duplicates += before - samples.len();
+                Family::new(name, samples)
+            })
+            .collect();
+        // Stable: by name within each part.
+        families.sort_by_key(|family| family.timestamped);
         Snapshot {
             families,
             duplicates,
@@ -102,38 +118,120 @@ impl Snapshot {
     }
 
     pub fn series_count(&self) -> usize {
-        self.families.values().map(Vec::len).sum()
+        self.families
+            .iter()
+            .map(|family| family.samples.len())
+            .sum()
     }
 
-    /// Writes the families that carry timestamps, which [`SnapshotCollector`] leaves out, in the
-    /// shape prometheus-client writes the others, plus each sample's timestamp: seconds in
-    /// OpenMetrics, integer milliseconds in the classic text format.
-    pub fn write_timestamped(&self, out: &mut String, openmetrics: bool) -> std::fmt::Result {
-        for (name, samples) in self.families.iter().filter(|(_, s)| timestamped(s)) {
-            writeln!(out, "# HELP {name} {HELP}")?;
-            writeln!(out, "# TYPE {name} gauge")?;
-            for sample in samples {
-                out.push_str(name);
-                out.push('{');
-                for (index, (label, value)) in sample.labels.iter().enumerate() {
-                    let comma = if index == 0 { "" } else { "," };
-                    write!(out, "{comma}{label}=\"{}\"", escape(value))?;
-                }
-                write!(out, "}} {}", number(sample.value))?;
-                if let Some(timestamp) = sample.timestamp {
-                    write!(out, " {}", unix_time(timestamp, openmetrics))?;
-                }
-                out.push('\n');
+    /// Appends the exposition from `cursor` on to `out`, whole lines, until `out` holds `bytes`
+    /// or more (at least one sample is written) or the snapshot is written to the end; returns
+    /// whether any is left. In the classic text format a counter family is named after its
+    /// samples (`x_total`), as `promtool check metrics` expects; OpenMetrics names it `x`.
+    pub fn write(
+        &self,
+        cursor: &mut Cursor,
+        out: &mut String,
+        bytes: usize,
+        openmetrics: bool,
+    ) -> bool {
+        while let Some(family) = self.families.get(cursor.family) {
+            if cursor.sample == 0 {
+                family.write_descriptor(out, openmetrics);
+            }
+            family.write_sample(&family.samples[cursor.sample], out, openmetrics);
+            cursor.sample += 1;
+            if cursor.sample == family.samples.len() {
+                *cursor = Cursor {
+                    family: cursor.family + 1,
+                    sample: 0,
+                };
+            }
+            if out.len() >= bytes {
+                break;
             }
         }
-        Ok(())
+        cursor.family < self.families.len()
     }
 }
 
-/// A family goes to [`Snapshot::write_timestamped`] whole as soon as one series has a
-/// timestamp: a family split between two writers would be exposed twice.
-fn timestamped(samples: &[Sample]) -> bool {
-    samples.iter().any(|sample| sample.timestamp.is_some())
+/// `labels` with exactly `names`, in their order: the last value given for a name, as YACE's
+/// map of labels reads a repeated one, and `missing` for a name not given.
+fn padded(labels: &Labels, names: &BTreeSet<Arc<str>>, missing: &Arc<str>) -> Labels {
+    names
+        .iter()
+        .map(|name| {
+            let given = labels.pairs().iter().rev().find(|(given, _)| given == name);
+            (
+                name.clone(),
+                given.map_or(missing, |(_, value)| value).clone(),
+            )
+        })
+        .collect()
+}
+
+impl Family {
+    fn new(name: Arc<str>, samples: Vec<Sample>) -> Self {
+        let timestamped = samples.iter().any(|sample| sample.timestamp.is_some());
+        // Logs jobs' series have help text and counters of their own; CloudWatch's are gauges
+        // with YACE's help text, and so is any family with timestamps.
+        let (kind, help) = match timestamped {
+            true => None,
+            false => logs::descriptor(&name),
+        }
+        .unwrap_or((MetricType::Gauge, HELP));
+        Family {
+            name,
+            counter: matches!(kind, MetricType::Counter),
+            help,
+            timestamped,
+            samples,
+        }
+    }
+
+    fn write_descriptor(&self, out: &mut String, openmetrics: bool) {
+        let (suffix, kind) = match (self.counter, openmetrics) {
+            (true, true) => ("", "counter"),
+            (true, false) => ("_total", "counter"),
+            (false, _) => ("", "gauge"),
+        };
+        for (line, text) in [("# HELP ", self.help), ("# TYPE ", kind)] {
+            out.push_str(line);
+            out.push_str(&self.name);
+            out.push_str(suffix);
+            out.push(' ');
+            out.push_str(text);
+            out.push('\n');
+        }
+    }
+
+    fn write_sample(&self, sample: &Sample, out: &mut String, openmetrics: bool) {
+        out.push_str(&self.name);
+        if self.counter {
+            out.push_str("_total");
+        }
+        out.push('{');
+        for (index, (label, value)) in sample.labels.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push_str(label);
+            out.push_str("=\"");
+            escape(value, out);
+            out.push('"');
+        }
+        out.push_str("} ");
+        if self.timestamped {
+            out.push_str(&number(sample.value));
+        } else {
+            out.push_str(dtoa::Buffer::new().format(sample.value));
+        }
+        if let Some(timestamp) = sample.timestamp {
+            out.push(' ');
+            out.push_str(&unix_time(timestamp, openmetrics));
+        }
+        out.push('\n');
+    }
 }
 
 /// Seconds since the epoch in OpenMetrics (fractional only when needed), whole milliseconds
@@ -152,15 +250,21 @@ fn unix_time(timestamp: SystemTime, openmetrics: bool) -> String {
 }
 
 /// A label value as prometheus-client escapes it.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+fn escape(value: &str, out: &mut String) {
+    for character in value.chars() {
+        match character {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            _ => out.push(character),
+        }
+    }
 }
 
-/// A sample value: the shortest decimal that reads back the same, `1.0` rather than `1` as
-/// prometheus-client writes, and the exposition formats' spellings of the non-finite values.
+/// A timestamped sample's value: the shortest decimal that reads back the same (`1.0`, as
+/// prometheus-client writes, but `1e20` where it writes `100000000000000000000.0`), and the
+/// exposition formats' spellings of the non-finite values (where prometheus-client writes
+/// `inf`). Kept apart from the other families' spelling so that no exposition changes.
 fn number(value: f64) -> String {
     match value {
         f64::INFINITY => "+Inf".to_owned(),
@@ -199,40 +303,11 @@ impl Latest {
     }
 }
 
-/// Encodes one snapshot through prometheus-client, all but the families with timestamps,
-/// which [`Snapshot::write_timestamped`] writes.
-#[derive(Debug)]
-pub struct SnapshotCollector(pub Arc<Snapshot>);
-
-impl Collector for SnapshotCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        for (name, samples) in &self.0.families {
-            if timestamped(samples) {
-                continue;
-            }
-            // Logs jobs' series have help text and counters of their own; CloudWatch's are
-            // gauges with YACE's help text.
-            let (kind, help) = logs::descriptor(name).unwrap_or((MetricType::Gauge, HELP));
-            let mut family = encoder.encode_descriptor(name, help, None, kind)?;
-            for sample in samples {
-                let encoder = family.encode_family(&sample.labels)?;
-                match kind {
-                    MetricType::Counter => ConstCounter::new(sample.value).encode(encoder)?,
-                    _ => ConstGauge::new(sample.value).encode(encoder)?,
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Encodes `snapshot` whole (prometheus-client's OpenMetrics without `# EOF`, then the
-/// timestamped families in the format asked for) after whatever `out` holds.
+/// Writes `snapshot` whole after whatever `out` holds: without the self-metrics and without
+/// OpenMetrics' `# EOF`, which the server adds.
 pub fn encode(out: &mut String, snapshot: Arc<Snapshot>, openmetrics: bool) -> std::fmt::Result {
-    let mut registry = Registry::default();
-    registry.register_collector(Box::new(SnapshotCollector(snapshot.clone())));
-    encode_registry(out, &registry)?;
-    snapshot.write_timestamped(out, openmetrics)
+    snapshot.write(&mut Cursor::default(), out, usize::MAX, openmetrics);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -260,7 +335,7 @@ mod tests {
         }
     }
 
-    /// What [`encode`] writes, before the server's `# EOF` or classic renaming.
+    /// What [`encode`] writes, before the server's self-metrics and `# EOF`.
     fn exposition(snapshot: Snapshot, openmetrics: bool) -> String {
         let mut text = String::new();
         encode(&mut text, Arc::new(snapshot), openmetrics).unwrap();
@@ -389,24 +464,85 @@ mod tests {
     }
 
     #[test]
-    fn a_family_with_one_timestamp_is_written_whole_by_the_timestamped_writer_only() {
-        let snapshot = || {
-            Snapshot::new(vec![
-                series("aws_x_sum", &[("name", "a")], 1.0),
-                stamped(series("aws_x_sum", &[("name", "b")], 2.0), 5_000),
-            ])
-        };
-        let mut registry = Registry::default();
-        registry.register_collector(Box::new(SnapshotCollector(Arc::new(snapshot()))));
-        let mut by_prometheus_client = String::new();
-        encode_registry(&mut by_prometheus_client, &registry).unwrap();
-        assert_eq!(by_prometheus_client, "");
+    fn a_family_with_one_timestamp_is_written_whole_after_the_families_without() {
+        let snapshot = Snapshot::new(vec![
+            series("aws_x_sum", &[("name", "a")], 1.0),
+            stamped(series("aws_x_sum", &[("name", "b")], 2.0), 5_000),
+            series("aws_z_sum", &[("name", "a")], 3.0),
+        ]);
         assert_eq!(
-            exposition(snapshot(), false),
-            "# HELP aws_x_sum Help is not implemented yet.\n\
+            exposition(snapshot, false),
+            "# HELP aws_z_sum Help is not implemented yet.\n\
+             # TYPE aws_z_sum gauge\n\
+             aws_z_sum{name=\"a\"} 3.0\n\
+             # HELP aws_x_sum Help is not implemented yet.\n\
              # TYPE aws_x_sum gauge\n\
              aws_x_sum{name=\"a\"} 1.0\n\
              aws_x_sum{name=\"b\"} 2.0 5000\n"
+        );
+    }
+
+    #[test]
+    fn written_in_pieces_the_exposition_is_the_whole_one_cut_at_line_ends() {
+        let mut all = Vec::new();
+        for function in 0..40 {
+            let name = format!("f{function}");
+            all.push(series("aws_lambda_errors_sum", &[("name", &name)], 1.0));
+            all.push(series(
+                "aws_logs_lambda_invocations",
+                &[("name", &name)],
+                2.0,
+            ));
+            all.push(stamped(
+                series("aws_lambda_duration_p99", &[("name", &name)], 3.0),
+                1_000 * function,
+            ));
+        }
+        let snapshot = Snapshot::new(all);
+        for openmetrics in [false, true] {
+            let mut whole = String::new();
+            let more =
+                Snapshot::default().write(&mut Cursor::default(), &mut whole, 1, openmetrics);
+            assert!(!more && whole.is_empty());
+            snapshot.write(&mut Cursor::default(), &mut whole, usize::MAX, openmetrics);
+            for bytes in [1, 100, 1000] {
+                let (mut cursor, mut pieces) = (Cursor::default(), Vec::new());
+                loop {
+                    let mut piece = String::new();
+                    let more = snapshot.write(&mut cursor, &mut piece, bytes, openmetrics);
+                    assert!(piece.ends_with('\n'), "{piece:?}");
+                    pieces.push(piece);
+                    if !more {
+                        break;
+                    }
+                }
+                // At one byte, a piece is one sample (and its family's descriptor, first).
+                if bytes == 1 {
+                    assert_eq!(pieces.len(), snapshot.series_count());
+                }
+                assert_eq!(pieces.concat(), whole);
+            }
+        }
+    }
+
+    #[test]
+    fn a_resources_padded_label_set_is_one_allocation_for_all_its_families() {
+        let labels = [("name", "f"), ("region", "r")];
+        let snapshot = Snapshot::new(vec![
+            series("aws_lambda_errors_sum", &labels, 1.0),
+            series("aws_lambda_invocations_sum", &labels, 2.0),
+            series("aws_lambda_invocations_sum", &[("name", "g")], 3.0),
+        ]);
+        let [errors, invocations] = &snapshot.families[..] else {
+            panic!("two families: {snapshot:?}");
+        };
+        assert!(std::ptr::eq(
+            errors.samples[0].labels.pairs(),
+            invocations.samples[0].labels.pairs()
+        ));
+        assert_eq!(
+            invocations.samples[1].labels.iter().collect::<Vec<_>>(),
+            [("name", "g"), ("region", "")]
         );
     }
 }

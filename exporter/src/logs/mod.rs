@@ -23,6 +23,7 @@ pub use client::{Client, Logs, Row, Window};
 
 use crate::Error;
 use crate::config::{LogsJob, MAX_GROUPS_PER_QUERY, Pattern, QueryMode};
+use crate::labels::Interner;
 use crate::scrape::{Context, Series, context_labels};
 
 /// Every series name a logs job produces, its type and help text. Counters are named without
@@ -327,6 +328,7 @@ fn row_group(row: &Row) -> Option<String> {
 /// pattern's for every value seen (zero for a pattern without `groupBy`).
 fn series(job: &LogsJob, context: Context<'_>, totals: &Totals) -> Vec<Series> {
     let context = context_labels(context, &[]);
+    let mut interner = Interner::default();
     let mut out = Vec::new();
     for (group, figures) in &totals.groups {
         let labels = |extra: Vec<(String, String)>| {
@@ -340,8 +342,8 @@ fn series(job: &LogsJob, context: Context<'_>, totals: &Totals) -> Vec<Series> {
         };
         let mut push = |name: &str, labels: Vec<(String, String)>, value: f64| {
             out.push(Series {
-                name: name.to_owned(),
-                labels,
+                name: interner.text(name),
+                labels: interner.labels(labels),
                 value,
                 timestamp: None,
             });
@@ -501,17 +503,17 @@ mod tests {
                 let extra = s
                     .labels
                     .iter()
-                    .filter(|(k, _)| k == "pattern" || k == "error_type")
+                    .filter(|(k, _)| *k == "pattern" || *k == "error_type")
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                (s.name.clone(), extra, s.value)
+                (s.name.to_string(), extra, s.value)
             })
             .collect()
     }
 
     fn get<'a>(series: &'a [Series], name: &str, error_type: Option<&str>) -> Option<&'a Series> {
         series.iter().find(|s| {
-            s.name == name
+            &*s.name == name
                 && error_type
                     .is_none_or(|t| s.labels.iter().any(|(k, v)| k == "error_type" && v == t))
         })
@@ -735,11 +737,7 @@ mod tests {
         .await
         .unwrap();
         let matched = get(&series, MATCHED, None).unwrap();
-        let labels: Vec<(&str, &str)> = matched
-            .labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let labels: Vec<(&str, &str)> = matched.labels.iter().collect();
         assert_eq!(
             labels,
             [
