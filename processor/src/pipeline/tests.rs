@@ -727,7 +727,13 @@ fn variants_sharing_a_resize_render_as_if_each_were_alone() {
     };
     let shared = Source::decode(&source, &LIMITS).unwrap();
     for _ in 0..2 {
-        assert_eq!(shared.render(&webp_variant).unwrap().bytes, alone(&webp_variant));
-        assert_eq!(shared.render(&png_variant).unwrap().bytes, alone(&png_variant));
+        assert_eq!(
+            shared.render(&webp_variant).unwrap().bytes,
+            alone(&webp_variant)
+        );
+        assert_eq!(
+            shared.render(&png_variant).unwrap().bytes,
+            alone(&png_variant)
+        );
     }
 }
