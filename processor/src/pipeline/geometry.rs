@@ -36,6 +36,11 @@ impl Plan {
     pub(crate) fn is_padded(&self) -> bool {
         self.scaled != self.canvas
     }
+
+    /// False when the plan takes the whole of a `size` source at its own size.
+    pub(crate) fn resamples(&self, size: (u32, u32)) -> bool {
+        self.crop.is_some() || self.scaled != size
+    }
 }
 
 pub(crate) fn plan(source: (u32, u32), bounds: (u32, u32), fit: Fit) -> Plan {

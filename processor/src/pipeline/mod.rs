@@ -246,8 +246,13 @@ impl Source {
         })
     }
 
-    /// The source resampled as `plan` says, reusing the previous variant's pixels for the same plan.
+    /// The source resampled as `plan` says, reusing the previous variant's pixels for the same
+    /// plan. A plan that keeps the source as it is gets a copy, and nothing is kept for it: a
+    /// full-size raster would stay in memory for as long as the source.
     fn resized(&self, plan: &Plan) -> Result<raster::Raster, Error> {
+        if !plan.resamples((self.raster.width, self.raster.height)) {
+            return Ok(self.raster.clone());
+        }
         let mut last = self
             .last_resize
             .lock()

@@ -10,11 +10,9 @@ use super::raster::{Layout, Raster};
 use crate::error::Error;
 
 /// The part of `source` the plan uses, resampled to the plan's scaled size (before padding).
+/// It resamples even a plan that keeps the source as it is ([`Plan::resamples`]).
 pub(crate) fn resize(source: &Raster, plan: &Plan) -> Result<Raster, Error> {
     let (width, height) = plan.scaled;
-    if plan.crop.is_none() && (width, height) == (source.width, source.height) {
-        return Ok(source.clone());
-    }
     let pixel_type = match source.layout {
         Layout::Gray => PixelType::U8,
         Layout::Rgb => PixelType::U8x3,
