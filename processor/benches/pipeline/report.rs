@@ -11,6 +11,8 @@ use crate::ssim::{self, Luma};
 
 struct Row {
     engine: String,
+    /// The parts of an image's time no engine can avoid, in ms (ours measures them).
+    floor: BTreeMap<String, f64>,
     version: String,
     per_second: f64,
     peak_mib: f64,
@@ -30,8 +32,17 @@ pub fn print(corpus_dir: &Path, results: &Path, engines: &[&str]) {
                 .unwrap_or_else(|e| panic!("{engine}.json: {e}"));
             let figures: Value = serde_json::from_str(line.trim()).expect("one JSON object");
             let number = |key: &str| figures[key].as_f64().unwrap_or_else(|| panic!("{key}"));
+            let floor = figures["floor_ms"]
+                .as_object()
+                .map_or_else(BTreeMap::new, |parts| {
+                    parts
+                        .iter()
+                        .map(|(part, ms)| (part.clone(), ms.as_f64().expect("ms")))
+                        .collect()
+                });
             Row {
                 engine: engine.to_owned(),
+                floor,
                 version: figures["version"].as_str().unwrap_or("").to_owned(),
                 per_second: number("images") / number("seconds"),
                 peak_mib: number("peak_rss_kib") / 1024.0,
@@ -122,6 +133,20 @@ pub fn print(corpus_dir: &Path, results: &Path, engines: &[&str]) {
         speed_vs_pillow,
         verdict(speed_vs_pillow >= 5.0)
     );
+    if !ours.floor.is_empty() {
+        let floor: f64 = ours.floor.values().sum();
+        let parts: Vec<String> = ours
+            .floor
+            .iter()
+            .map(|(part, ms)| format!("{part} {ms:.1} ms"))
+            .collect();
+        println!(
+            "  (the task's floor on this core: {} = {floor:.1} ms an image, at most {:.1} images/s, {:.2}x Pillow)",
+            parts.join(" + "),
+            1000.0 / floor,
+            1000.0 / floor / pillow.per_second
+        );
+    }
     if let Some(resize) = find("pillow-resize") {
         println!(
             "  (against Pillow's Image.resize, no JPEG draft: {:.2}x)",

@@ -4,11 +4,12 @@
 //! The EXIF orientation is applied to the pixels, after which no metadata is kept but the ICC
 //! profile (see `colour`).
 //!
-//! Shrink-on-load: when every variant is at least twice smaller than the source, a colour or
-//! grey JPEG is decoded by libjpeg-turbo (the `mozjpeg` crate) at 1/2, 1/4 or 1/8 of its size
-//! in the DCT domain (`geometry::shrink_on_load`), which skips most of the inverse DCT, the
-//! colour conversion and the resize of pixels no output keeps. Everything else goes through
-//! `image` at full size.
+//! Colour and grey JPEGs are decoded by libjpeg-turbo (`libjpeg`), which refuses damaged scan
+//! data where the other decoders fill it in. Shrink-on-load: when every variant is at least
+//! twice smaller than the source, it decodes at 1/2, 1/4 or 1/8 of the size in the DCT domain
+//! (`geometry::shrink_on_load`), which skips most of the inverse DCT, the colour conversion and
+//! the resize of pixels no output keeps. Everything else (CMYK JPEGs too) goes through `image`
+//! at full size.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,6 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, metadata::Orientation};
 
 use super::geometry::{self, Plan};
+use super::libjpeg;
 use super::raster::Raster;
 use super::sniff::{SourceFormat, sniff};
 use super::{Limits, Variant};
@@ -72,7 +74,7 @@ pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> Result<T, String> {
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        if message.starts_with("libjpeg") {
+        if message.starts_with(libjpeg::PREFIX) {
             message
         } else {
             format!("the codec panicked: {message}")
@@ -117,13 +119,12 @@ fn decode_as(
         .iter()
         .map(|variant| geometry::plan(size, (variant.width, variant.height), variant.fit))
         .collect();
-    let shrink = geometry::shrink_on_load(size, &plans);
-    let shrunk = if shrink > 1 && format == SourceFormat::Jpeg {
-        shrunk_jpeg(bytes, shrink)?
+    let libjpeg = if format == SourceFormat::Jpeg {
+        libjpeg::decode(bytes, geometry::shrink_on_load(size, &plans))?
     } else {
         None
     };
-    let mut image = match shrunk {
+    let mut image = match libjpeg {
         Some(image) => image,
         None => DynamicImage::from_decoder(decoder).map_err(failed)?,
     };
@@ -133,45 +134,6 @@ fn decode_as(
         size,
         raster: Raster::from_dynamic(image),
         icc,
-    })
-}
-
-/// A colour or grey JPEG decoded at 1/`shrink` of its size; `None` for the other colour models
-/// (CMYK, YCCK), which `image` decodes and converts at full size. The caller has checked the
-/// size against the limits and the scans (`check_scans`).
-fn shrunk_jpeg(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, Error> {
-    let corrupt = |error: std::io::Error| Error::Corrupt {
-        format: SourceFormat::Jpeg.name(),
-        message: error.to_string(),
-    };
-    let mut decoder = mozjpeg::Decompress::new_mem(bytes).map_err(corrupt)?;
-    let grey = match decoder.color_space() {
-        mozjpeg::ColorSpace::JCS_GRAYSCALE => true,
-        mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB => false,
-        _ => return Ok(None),
-    };
-    // libjpeg scales by eighths: 4/8, 2/8 or 1/8.
-    decoder.scale(u8::try_from(8 / shrink).unwrap_or(1));
-    let mut started = if grey {
-        decoder.grayscale()
-    } else {
-        decoder.rgb()
-    }
-    .map_err(corrupt)?;
-    let (width, height) = (started.width(), started.height());
-    let pixels = started.read_scanlines::<u8>().map_err(corrupt)?;
-    started.finish().map_err(corrupt)?;
-    let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
-        return Err(corrupt(std::io::ErrorKind::InvalidData.into()));
-    };
-    let image = if grey {
-        image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
-    } else {
-        image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8)
-    };
-    image.map(Some).ok_or_else(|| Error::Corrupt {
-        format: SourceFormat::Jpeg.name(),
-        message: format!("fewer pixels than {width}x{height}"),
     })
 }
 
@@ -276,7 +238,7 @@ mod tests {
             .expect("no DHT marker");
         // The Huffman table's length now claims 3 bytes: its class and id, then no code counts.
         bytes[table + 2..table + 4].copy_from_slice(&3_u16.to_be_bytes());
-        let message = caught(|| shrunk_jpeg(&bytes, 2)).unwrap_err();
+        let message = caught(|| libjpeg::decode(&bytes, 2)).unwrap_err();
         assert!(message.starts_with("libjpeg fatal error"), "{message}");
 
         let message = caught::<()>(|| panic!("index out of bounds")).unwrap_err();

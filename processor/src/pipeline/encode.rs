@@ -49,7 +49,8 @@ fn jpeg(raster: &Raster, quality: u8) -> Result<Vec<u8>, String> {
     }
     // libjpeg reports errors by unwinding; a failed encode must fail this variant only.
     super::decode::caught(|| {
-        let mut compress = mozjpeg::Compress::new(colour_space);
+        let errors = Box::new(super::libjpeg::error_manager());
+        let mut compress = mozjpeg::Compress::new_err(errors, colour_space);
         compress.set_fastest_defaults();
         compress.set_progressive_mode();
         compress.set_optimize_coding(true);

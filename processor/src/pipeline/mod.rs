@@ -20,6 +20,7 @@ mod colour;
 mod decode;
 mod encode;
 mod geometry;
+mod libjpeg;
 mod raster;
 mod resize;
 mod sniff;

@@ -508,18 +508,21 @@ fn truncated_files_are_corrupt() {
     }
 }
 
-#[test]
-fn baseline_jpeg_cut_inside_its_scan_is_corrupt_not_grey_filled() {
-    // Noise, so the entropy-coded scan is most of the file and a cut lands inside it.
+/// Noise, so a JPEG's entropy-coded scan is most of the file and a cut lands inside it.
+fn noise(width: u32, height: u32) -> RgbImage {
     let mut state = 0x2545_f491_u32;
-    let noise = RgbImage::from_fn(256, 256, |_, _| {
+    RgbImage::from_fn(width, height, |_, _| {
         let mut channel = || {
             state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (state >> 24) as u8
         };
         image::Rgb([channel(), channel(), channel()])
-    });
-    let bytes = rgb_jpeg(&noise, None);
+    })
+}
+
+#[test]
+fn baseline_jpeg_cut_inside_its_scan_is_corrupt_not_grey_filled() {
+    let bytes = rgb_jpeg(&noise(256, 256), None);
     assert!(!has_marker(&bytes, 0xC2), "not a baseline JPEG");
     let scan = bytes
         .windows(2)
@@ -532,6 +535,42 @@ fn baseline_jpeg_cut_inside_its_scan_is_corrupt_not_grey_filled() {
             "cut at {cut} of {}: {error}",
             bytes.len()
         );
+    }
+}
+
+#[test]
+fn jpeg_whose_scan_libjpeg_finds_damaged_is_corrupt_whole_or_shrunk_but_stray_bytes_are_not() {
+    let bytes = rgb_jpeg(&noise(256, 256), None);
+    let scan = bytes
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xDA])
+        .expect("no SOS marker");
+    let end = bytes.len() - 2;
+    // The second half of the scan's data gone but the end marker kept, so the file is not
+    // truncated: the decoder meets the marker with rows still to decode.
+    let mut short = bytes[..(scan + end) / 2].to_vec();
+    short.extend_from_slice(&[0xFF, 0xD9]);
+    // Bytes between the scan and the end marker, which decoders skip, as some cameras write.
+    let mut padded = bytes[..end].to_vec();
+    padded.extend_from_slice(&[0; 64]);
+    padded.extend_from_slice(&[0xFF, 0xD9]);
+
+    let shrunk = [variant(
+        64,
+        64,
+        Fit::Inside,
+        TargetFormat::Fixed(OutputFormat::Jpeg),
+    )];
+    for variants in [&[][..], &shrunk] {
+        let error = Source::decode_for(&short, &LIMITS, variants).unwrap_err();
+        assert!(
+            matches!(&error, Error::Corrupt { format: "JPEG", message }
+                if message.contains("damaged data: Corrupt JPEG data")),
+            "{error}"
+        );
+        let source = Source::decode_for(&padded, &LIMITS, variants).unwrap();
+        let output = source.render(&shrunk[0]).unwrap();
+        assert_eq!((output.width, output.height), (64, 64));
     }
 }
 
