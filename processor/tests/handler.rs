@@ -314,8 +314,7 @@ fn upload_becomes_every_variant_with_its_type_metadata_and_size() {
 fn corrupt_upload_gets_a_report_no_outputs_and_stays_untouched() {
     let stack = Stack::start();
     let config = config(&[]);
-    // A PNG cut in half: its decoder refuses a missing end. (A baseline JPEG cut in half
-    // decodes, its missing rows grey, as browsers show it.)
+    // A PNG cut in half: its decoder refuses a missing end (as the pipeline does a JPEG's).
     let whole = image_bytes(640, 480, ImageFormat::Png);
     let truncated = &whole[..whole.len() / 2];
     let e_tag = stack.upload("in/broken.jpg", truncated);
