@@ -89,6 +89,9 @@ fn decode_as(
     variants: &[Variant],
 ) -> Result<Decoded, Error> {
     let failed = |error: ImageError| image_error(format, error);
+    if format == SourceFormat::Jpeg {
+        check_coding(bytes)?;
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     reader.limits(image_limits(limits));
     let mut decoder = reader.into_decoder().map_err(failed)?;
@@ -142,33 +145,39 @@ fn decode_as(
 /// advises this limit. Real progressive files have about ten.
 const MAX_SCANS: usize = 500;
 
+/// Refuses a JPEG in a coding that neither libjpeg-turbo as built here nor `image` decodes:
+/// arithmetic, lossless or hierarchical, or samples of other than 8 bits. Such a file is valid,
+/// so it is `UnsupportedFormat`, not `Corrupt`.
+fn check_coding(bytes: &[u8]) -> Result<(), Error> {
+    let mut unsupported = None;
+    walk_header(bytes, |code, body| {
+        let precision = body.first().copied().unwrap_or(8);
+        let coding = match code {
+            0xC0..=0xC2 if precision == 8 => return,
+            0xC0..=0xC2 => format!("{precision}-bit samples"),
+            0xC3 | 0xC7 | 0xCB | 0xCF => "lossless coding".into(),
+            0xC5 | 0xC6 | 0xCD | 0xCE => "hierarchical coding".into(),
+            0xC9 | 0xCA => "arithmetic coding".into(),
+            _ => return,
+        };
+        unsupported.get_or_insert(format!("JPEG with {coding} (frame marker 0xFF{code:02X})"));
+    });
+    unsupported.map_or(Ok(()), |message| Err(Error::UnsupportedFormat(message)))
+}
+
 /// Refuses a JPEG that is truncated (no end-of-image marker after its first scan: decoders fill
 /// the missing rows with grey and call it a success) or has more than [`MAX_SCANS`] scans.
-/// The segments before the first scan are walked by their lengths, so an EXIF thumbnail's own
-/// markers do not count; inside entropy-coded data 0xFF is always followed by 0x00 or a restart
-/// marker, so 0xFFDA and 0xFFD9 after the first scan header are real markers. Bytes after the
-/// end are allowed.
+/// Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so 0xFFDA and
+/// 0xFFD9 after the first scan header are real markers. Bytes after the end are allowed.
 fn check_scans(bytes: &[u8]) -> Result<(), Error> {
     let corrupt = |message: String| Error::Corrupt {
         format: SourceFormat::Jpeg.name(),
         message,
     };
     let truncated = || corrupt("the file ends before its end-of-image marker (truncated)".into());
-    let mut at = 2;
-    loop {
-        // 0xFF fill bytes may pad between segments.
-        while bytes.get(at..at + 2) == Some(&[0xFF, 0xFF]) {
-            at += 1;
-        }
-        let Some(&[0xFF, code, high, low]) = bytes.get(at..at + 4) else {
-            return Err(truncated());
-        };
-        at += 2 + usize::from(u16::from_be_bytes([high, low]));
-        if code == 0xDA {
-            break;
-        }
-    }
-    let rest = bytes.get(at..).ok_or_else(truncated)?;
+    let rest = walk_header(bytes, |_, _| {})
+        .and_then(|scan| bytes.get(scan..))
+        .ok_or_else(truncated)?;
     let end = rest
         .windows(2)
         .rposition(|pair| pair == [0xFF, 0xD9])
@@ -183,6 +192,28 @@ fn check_scans(bytes: &[u8]) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// Walks a JPEG's segments up to its first scan header by their lengths (so an EXIF
+/// thumbnail's own markers are skipped), giving `each` every marker code and segment body.
+/// Returns where the first scan's data starts; `None` when the file ends before.
+fn walk_header(bytes: &[u8], mut each: impl FnMut(u8, &[u8])) -> Option<usize> {
+    let mut at = 2;
+    loop {
+        // 0xFF fill bytes may pad between segments.
+        while bytes.get(at..at + 2) == Some(&[0xFF, 0xFF]) {
+            at += 1;
+        }
+        let &[0xFF, code, high, low] = bytes.get(at..at + 4)? else {
+            return None;
+        };
+        let length = usize::from(u16::from_be_bytes([high, low]));
+        each(code, bytes.get(at + 4..at + 2 + length).unwrap_or_default());
+        at += 2 + length;
+        if code == 0xDA {
+            return Some(at);
+        }
+    }
 }
 
 fn check_pixels(width: u32, height: u32, limits: &Limits) -> Result<(), Error> {

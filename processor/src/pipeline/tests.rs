@@ -575,6 +575,37 @@ fn jpeg_whose_scan_libjpeg_finds_damaged_is_corrupt_whole_or_shrunk_but_stray_by
 }
 
 #[test]
+fn jpegs_in_codings_no_decoder_here_has_are_unsupported_not_corrupt() {
+    let baseline = rgb_jpeg(&quadrants(64, 64), None);
+    let frame = baseline
+        .windows(2)
+        .position(|pair| pair == [0xFF, 0xC0])
+        .expect("no SOF0 marker");
+    // The same frame declared arithmetic-coded (SOF9), then with 12-bit samples (SOF1).
+    let mut arithmetic = baseline.clone();
+    arithmetic[frame + 1] = 0xC9;
+    let mut twelve_bit = baseline.clone();
+    twelve_bit[frame + 1] = 0xC1;
+    twelve_bit[frame + 4] = 12;
+    let shrunk = [variant(
+        16,
+        16,
+        Fit::Inside,
+        TargetFormat::Fixed(OutputFormat::Jpeg),
+    )];
+    for (name, bytes) in [("arithmetic", &arithmetic), ("12-bit", &twelve_bit)] {
+        for variants in [&[][..], &shrunk] {
+            let error = Source::decode_for(bytes, &LIMITS, variants).unwrap_err();
+            assert!(
+                matches!(error, Error::UnsupportedFormat(_)),
+                "{name}, {} variants: {error}",
+                variants.len()
+            );
+        }
+    }
+}
+
+#[test]
 fn jpeg_cut_inside_its_scan_is_corrupt_despite_a_complete_thumbnail_before_it() {
     let thumbnail = rgb_jpeg(&quadrants(16, 16), None);
     let bytes = jpeg(
