@@ -258,15 +258,12 @@ fn image_error(format: SourceFormat, error: ImageError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::test_images::{quadrants, rgb_jpeg};
+    use crate::pipeline::test_images::{marker_at, quadrants, rgb_jpeg};
 
     #[test]
     fn libjpeg_errors_keep_their_message_and_codec_panics_say_so() {
         let mut bytes = rgb_jpeg(&quadrants(64, 64), None);
-        let table = bytes
-            .windows(2)
-            .position(|pair| pair == [0xFF, 0xC4])
-            .expect("no DHT marker");
+        let table = marker_at(&bytes, 0xC4);
         // The Huffman table's length now claims 3 bytes: its class and id, then no code counts.
         bytes[table + 2..table + 4].copy_from_slice(&3_u16.to_be_bytes());
         let message = caught(|| libjpeg::decode(&bytes, 2)).unwrap_err();

@@ -266,6 +266,15 @@ pub(crate) fn has_marker(bytes: &[u8], marker: u8) -> bool {
     jpeg_markers(bytes).contains(&marker)
 }
 
+/// Where the first 0xFF `marker` pair of a JPEG (from an encoder here, so found by a scan of the
+/// bytes rather than a walk of the segments) starts.
+pub(crate) fn marker_at(bytes: &[u8], marker: u8) -> usize {
+    bytes
+        .windows(2)
+        .position(|pair| pair == [0xFF, marker])
+        .unwrap_or_else(|| panic!("no 0xFF{marker:02X} marker"))
+}
+
 /// The number of colour components in a JPEG's frame header.
 pub(crate) fn jpeg_components(bytes: &[u8]) -> u8 {
     let mut at = 2;

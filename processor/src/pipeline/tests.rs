@@ -416,7 +416,7 @@ fn png_header_claiming_100000_by_100000_is_refused_before_decoding() {
 fn jpeg_gif_and_bmp_headers_claiming_huge_sizes_are_refused_before_decoding() {
     let rgb = DynamicImage::ImageRgb8(quadrants(16, 16));
     let mut jpeg = rgb_jpeg(&quadrants(16, 16), None);
-    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    let sof = marker_at(&jpeg, 0xC0);
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]); // 60000 x 60000
     let mut gif = encoded(&rgb, ImageFormat::Gif);
     gif[6..10].copy_from_slice(&[0x60, 0xEA, 0x60, 0xEA]);
@@ -524,10 +524,7 @@ fn noise(width: u32, height: u32) -> RgbImage {
 fn baseline_jpeg_cut_inside_its_scan_is_corrupt_not_grey_filled() {
     let bytes = rgb_jpeg(&noise(256, 256), None);
     assert!(!has_marker(&bytes, 0xC2), "not a baseline JPEG");
-    let scan = bytes
-        .windows(2)
-        .position(|pair| pair == [0xFF, 0xDA])
-        .expect("no SOS marker");
+    let scan = marker_at(&bytes, 0xDA);
     for cut in [scan + 64, (scan + bytes.len()) / 2, bytes.len() * 9 / 10] {
         let error = Source::decode(&bytes[..cut], &LIMITS).unwrap_err();
         assert!(
@@ -541,10 +538,7 @@ fn baseline_jpeg_cut_inside_its_scan_is_corrupt_not_grey_filled() {
 #[test]
 fn jpeg_whose_scan_libjpeg_finds_damaged_is_corrupt_whole_or_shrunk_but_stray_bytes_are_not() {
     let bytes = rgb_jpeg(&noise(256, 256), None);
-    let scan = bytes
-        .windows(2)
-        .position(|pair| pair == [0xFF, 0xDA])
-        .expect("no SOS marker");
+    let scan = marker_at(&bytes, 0xDA);
     let end = bytes.len() - 2;
     // The second half of the scan's data gone but the end marker kept, so the file is not
     // truncated: the decoder meets the marker with rows still to decode.
@@ -577,10 +571,7 @@ fn jpeg_whose_scan_libjpeg_finds_damaged_is_corrupt_whole_or_shrunk_but_stray_by
 #[test]
 fn jpegs_in_codings_no_decoder_here_has_are_unsupported_not_corrupt() {
     let baseline = rgb_jpeg(&quadrants(64, 64), None);
-    let frame = baseline
-        .windows(2)
-        .position(|pair| pair == [0xFF, 0xC0])
-        .expect("no SOF0 marker");
+    let frame = marker_at(&baseline, 0xC0);
     // The same frame declared arithmetic-coded (SOF9), then with 12-bit samples (SOF1).
     let mut arithmetic = baseline.clone();
     arithmetic[frame + 1] = 0xC9;
