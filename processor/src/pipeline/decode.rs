@@ -122,12 +122,12 @@ fn decode_as(
         .iter()
         .map(|variant| geometry::plan(size, (variant.width, variant.height), variant.fit))
         .collect();
-    let libjpeg = if format == SourceFormat::Jpeg {
+    let by_libjpeg = if format == SourceFormat::Jpeg {
         libjpeg::decode(bytes, geometry::shrink_on_load(size, &plans))?
     } else {
         None
     };
-    let mut image = match libjpeg {
+    let mut image = match by_libjpeg {
         Some(image) => image,
         None => DynamicImage::from_decoder(decoder).map_err(failed)?,
     };
