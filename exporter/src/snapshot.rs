@@ -221,10 +221,15 @@ impl Family {
             out.push('"');
         }
         out.push_str("} ");
-        if self.timestamped {
-            out.push_str(&number(sample.value));
-        } else {
-            out.push_str(dtoa::Buffer::new().format(sample.value));
+        match sample.value {
+            // The exposition formats' spellings (Go's client, so YACE's), where
+            // prometheus-client and dtoa write `inf`.
+            f64::INFINITY => out.push_str("+Inf"),
+            f64::NEG_INFINITY => out.push_str("-Inf"),
+            // The shortest decimal that reads back the same (`1.0`, as prometheus-client
+            // writes, but `1e20` where it writes `100000000000000000000.0`).
+            value if self.timestamped => out.push_str(&format!("{value:?}")),
+            value => out.push_str(dtoa::Buffer::new().format(value)),
         }
         if let Some(timestamp) = sample.timestamp {
             out.push(' ');
@@ -258,18 +263,6 @@ fn escape(value: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             _ => out.push(character),
         }
-    }
-}
-
-/// A timestamped sample's value: the shortest decimal that reads back the same (`1.0`, as
-/// prometheus-client writes, but `1e20` where it writes `100000000000000000000.0`), and the
-/// exposition formats' spellings of the non-finite values (where prometheus-client writes
-/// `inf`). Kept apart from the other families' spelling so that no exposition changes.
-fn number(value: f64) -> String {
-    match value {
-        f64::INFINITY => "+Inf".to_owned(),
-        f64::NEG_INFINITY => "-Inf".to_owned(),
-        _ => format!("{value:?}"),
     }
 }
 
