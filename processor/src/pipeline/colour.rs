@@ -4,9 +4,9 @@
 //! profiles. The conversion runs on the resized pixels, so its cost is the output's size.
 //!
 //! Not converted: grey and CMYK profiles. CMYK JPEGs are turned into RGB by the decoder with the
-//! standard formula (Adobe's inverted convention included), without their press profile, so
-//! their colours are close but not exact; a profile that cannot be parsed is ignored and the
-//! pixels are taken as sRGB.
+//! standard formula (Adobe's inverted convention), without their press profile, so their
+//! colours are close but not exact; a profile that cannot be parsed is ignored and the pixels
+//! are taken as sRGB.
 
 use std::sync::Arc;
 

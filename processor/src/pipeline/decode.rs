@@ -4,12 +4,11 @@
 //! The EXIF orientation is applied to the pixels, after which no metadata is kept but the ICC
 //! profile (see `colour`).
 //!
-//! Colour and grey JPEGs are decoded by libjpeg-turbo (`libjpeg`), which refuses damaged scan
-//! data where the other decoders fill it in. Shrink-on-load: when every variant is at least
-//! twice smaller than the source, it decodes at 1/2, 1/4 or 1/8 of the size in the DCT domain
+//! JPEGs are decoded by libjpeg-turbo (`libjpeg`), which refuses damaged scan data where the
+//! other decoders fill it in. Shrink-on-load: when every variant is at least twice smaller
+//! than the source, it decodes at 1/2, 1/4 or 1/8 of the size in the DCT domain
 //! (`geometry::shrink_on_load`), which skips most of the inverse DCT, the colour conversion and
-//! the resize of pixels no output keeps. Everything else (CMYK JPEGs too) goes through `image`
-//! at full size.
+//! the resize of pixels no output keeps. The other formats go through `image` at full size.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,5 +1,5 @@
-//! libjpeg-turbo through the `mozjpeg` crate: the JPEG decode (shrunk on load or whole) and the
-//! error manager both directions use.
+//! libjpeg-turbo through the `mozjpeg` crate: the JPEG decode (shrunk on load or whole, any
+//! colour model to grey or RGB) and the error manager both directions use.
 //!
 //! libjpeg reports a fatal error by calling the error manager's `error_exit`, which must not
 //! return, and damaged image data by a warning: a bad Huffman code, a scan cut short, a marker
@@ -34,10 +34,11 @@ pub(crate) const PREFIX: &str = "libjpeg";
 /// The size libjpeg asks of a buffer for a formatted message (`JMSG_LENGTH_MAX`).
 const MESSAGE_LENGTH: usize = 200;
 
-/// A colour or grey JPEG decoded at 1/`shrink` of its size (1, 2, 4 or 8); `None` for the other
-/// colour models (CMYK, YCCK), which `image` decodes and converts at full size. The caller has
-/// checked the size against the limits and the scans.
+/// A JPEG decoded at 1/`shrink` of its size (1, 2, 4 or 8), as grey or RGB; `None` for a colour
+/// model libjpeg does not name (`image` decodes those). The caller has checked the size against
+/// the limits and the scans.
 pub(crate) fn decode(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, Error> {
+    use mozjpeg::ColorSpace::{JCS_CMYK, JCS_GRAYSCALE, JCS_RGB, JCS_YCCK, JCS_YCbCr};
     let corrupt = |error: std::io::Error| Error::Corrupt {
         format: SourceFormat::Jpeg.name(),
         message: error.to_string(),
@@ -45,26 +46,26 @@ pub(crate) fn decode(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, 
     let mut decoder = mozjpeg::Decompress::with_err(error_manager())
         .from_mem(bytes)
         .map_err(corrupt)?;
-    let grey = match decoder.color_space() {
-        mozjpeg::ColorSpace::JCS_GRAYSCALE => true,
-        mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB => false,
+    // YCCK comes out as CMYK (libjpeg converts it), which becomes RGB below.
+    let output = match decoder.color_space() {
+        JCS_GRAYSCALE => JCS_GRAYSCALE,
+        JCS_YCbCr | JCS_RGB => JCS_RGB,
+        JCS_CMYK | JCS_YCCK => JCS_CMYK,
         _ => return Ok(None),
     };
     // libjpeg scales by eighths: 8/8, 4/8, 2/8 or 1/8.
     decoder.scale(u8::try_from(8 / shrink.clamp(1, 8)).unwrap_or(1));
-    let mut started = if grey {
-        decoder.grayscale()
-    } else {
-        decoder.rgb()
-    }
-    .map_err(corrupt)?;
+    let mut started = decoder.to_colorspace(output).map_err(corrupt)?;
     let (width, height) = (started.width(), started.height());
-    let pixels = started.read_scanlines::<u8>().map_err(corrupt)?;
+    let mut pixels = started.read_scanlines::<u8>().map_err(corrupt)?;
     started.finish().map_err(corrupt)?;
     let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
         return Err(corrupt(std::io::ErrorKind::InvalidData.into()));
     };
-    let image = if grey {
+    if output == JCS_CMYK {
+        pixels = cmyk_to_rgb(&pixels);
+    }
+    let image = if output == JCS_GRAYSCALE {
         image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
     } else {
         image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8)
@@ -73,6 +74,19 @@ pub(crate) fn decode(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, 
         format: SourceFormat::Jpeg.name(),
         message: format!("fewer pixels than {width}x{height}"),
     })
+}
+
+/// CMYK as JPEGs store it (Adobe's convention, which every CMYK JPEG writer follows: 255 is no
+/// ink) to RGB by the standard formula without a press profile, R = C * K / 255 and so on: close
+/// to what a print shows, not exact (`colour` applies no CMYK profile).
+fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
+    let scaled = |ink: u8, black: u8| ((u16::from(ink) * u16::from(black) + 127) / 255) as u8;
+    cmyk.chunks_exact(4)
+        .flat_map(|pixel| {
+            let [c, m, y, k] = [pixel[0], pixel[1], pixel[2], pixel[3]];
+            [scaled(c, k), scaled(m, k), scaled(y, k)]
+        })
+        .collect()
 }
 
 /// libjpeg's standard error manager with its two exits replaced: errors and data warnings

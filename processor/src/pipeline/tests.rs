@@ -150,16 +150,23 @@ fn cmyk_jpeg_becomes_rgb_with_its_colours() {
         ([255, 0, 0, 0], [0, 255, 255]),
         ([0, 0, 0, 255], [0, 0, 0]),
     ] {
-        let source = cmyk_jpeg(cmyk, 16, 16);
-        assert!(has_marker(&source, 0xEE), "no Adobe APP14 marker");
-        let output = process(&source, &as_png(100, 100, Fit::Inside), &LIMITS).unwrap();
-        let image = decoded(&output);
-        assert_eq!(image.color(), image::ColorType::Rgb8);
-        assert!(
-            close(&pixel(&image, 8, 8)[..3], &rgb, 10),
-            "CMYK {cmyk:?} became {:?}",
-            pixel(&image, 8, 8)
-        );
+        // Stored as CMYK, and as YCCK (Adobe's transform 2, which libjpeg turns back into CMYK).
+        let pixels = cmyk.repeat(16 * 16);
+        for colour_type in [
+            jpeg_encoder::ColorType::Cmyk,
+            jpeg_encoder::ColorType::CmykAsYcck,
+        ] {
+            let source = jpeg(&pixels, 16, 16, colour_type, None);
+            assert!(has_marker(&source, 0xEE), "no Adobe APP14 marker");
+            let output = process(&source, &as_png(100, 100, Fit::Inside), &LIMITS).unwrap();
+            let image = decoded(&output);
+            assert_eq!(image.color(), image::ColorType::Rgb8);
+            assert!(
+                close(&pixel(&image, 8, 8)[..3], &rgb, 10),
+                "{colour_type:?} {cmyk:?} became {:?}",
+                pixel(&image, 8, 8)
+            );
+        }
     }
 }
 
@@ -689,18 +696,20 @@ fn shrink_on_load_keeps_the_exif_orientation() {
 }
 
 #[test]
-fn a_cmyk_jpeg_is_decoded_whole_when_it_cannot_be_shrunk() {
+fn a_cmyk_jpeg_is_shrunk_on_load_and_keeps_its_colour() {
     let bytes = cmyk_jpeg([0, 255, 255, 0], 1200, 800);
     let fit = variant(
         100,
         100,
         Fit::Inside,
-        TargetFormat::Fixed(OutputFormat::Jpeg),
+        TargetFormat::Fixed(OutputFormat::Png),
     );
     let source = Source::decode_for(&bytes, &LIMITS, std::slice::from_ref(&fit)).unwrap();
-    assert_eq!((source.raster.width, source.raster.height), (1200, 800));
+    assert_eq!((source.raster.width, source.raster.height), (150, 100));
     let output = source.render(&fit).unwrap();
     assert_eq!((output.width, output.height), (100, 67));
+    let red = [255, 0, 0];
+    assert!(close(&pixel(&decoded(&output), 50, 33)[..3], &red, 10));
 }
 
 #[test]
