@@ -196,7 +196,7 @@ fn check_scans(bytes: &[u8]) -> Result<(), Error> {
 /// Walks a JPEG's segments up to its first scan header by their lengths (so an EXIF
 /// thumbnail's own markers are skipped), giving `each` every marker code and segment body.
 /// Returns where the first scan's data starts; `None` when the file ends before.
-fn walk_header(bytes: &[u8], mut each: impl FnMut(u8, &[u8])) -> Option<usize> {
+pub(super) fn walk_header(bytes: &[u8], mut each: impl FnMut(u8, &[u8])) -> Option<usize> {
     let mut at = 2;
     loop {
         // 0xFF fill bytes may pad between segments.

@@ -7,6 +7,8 @@ use image::codecs::gif::GifEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, Frame, ImageEncoder, ImageFormat, RgbImage, RgbaImage};
 
+use super::decode::walk_header;
+
 /// Text stored in the GPS block of [`exif`]; it must never appear in an output.
 pub(crate) const GPS_MARKER: &[u8] = b"GPS-SECRET-LOCATION";
 /// Text stored as the image description of [`exif`].
@@ -249,16 +251,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 /// The JPEG marker codes before the first scan, plus that scan's SOS.
 pub(crate) fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
     let mut markers = Vec::new();
-    let mut at = 2;
-    while at + 4 <= bytes.len() && bytes[at] == 0xFF {
-        let marker = bytes[at + 1];
-        markers.push(marker);
-        if marker == 0xDA {
-            break;
-        }
-        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        at += 2 + length;
-    }
+    walk_header(bytes, |code, _| markers.push(code));
     markers
 }
 
@@ -277,15 +270,13 @@ pub(crate) fn marker_at(bytes: &[u8], marker: u8) -> usize {
 
 /// The number of colour components in a JPEG's frame header.
 pub(crate) fn jpeg_components(bytes: &[u8]) -> u8 {
-    let mut at = 2;
-    while at + 4 <= bytes.len() && bytes[at] == 0xFF {
-        let marker = bytes[at + 1];
-        if matches!(marker, 0xC0..=0xC3) {
-            return bytes[at + 9];
+    let mut components = None;
+    walk_header(bytes, |code, body| {
+        if matches!(code, 0xC0..=0xC3) {
+            components = components.or(body.get(5).copied());
         }
-        at += 2 + usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-    }
-    panic!("no frame header");
+    });
+    components.expect("no frame header")
 }
 
 pub(crate) fn png_chunks(bytes: &[u8]) -> Vec<[u8; 4]> {
