@@ -63,7 +63,7 @@ pub(crate) fn decode(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, 
         return Err(corrupt(std::io::ErrorKind::InvalidData.into()));
     };
     if output == JCS_CMYK {
-        pixels = cmyk_to_rgb(&pixels);
+        cmyk_to_rgb(&mut pixels);
     }
     let image = if output == JCS_GRAYSCALE {
         image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
@@ -78,15 +78,18 @@ pub(crate) fn decode(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, 
 
 /// CMYK as JPEGs store it (Adobe's convention, which every CMYK JPEG writer follows: 255 is no
 /// ink) to RGB by the standard formula without a press profile, R = C * K / 255 and so on: close
-/// to what a print shows, not exact (`colour` applies no CMYK profile).
-fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
+/// to what a print shows, not exact (`colour` applies no CMYK profile). In place: pixel `i`'s
+/// RGB is written at 3i, never past the CMYK at 4i still to be read, so no second full-size
+/// buffer is needed.
+fn cmyk_to_rgb(pixels: &mut Vec<u8>) {
     let scaled = |ink: u8, black: u8| ((u16::from(ink) * u16::from(black) + 127) / 255) as u8;
-    cmyk.chunks_exact(4)
-        .flat_map(|pixel| {
-            let [c, m, y, k] = [pixel[0], pixel[1], pixel[2], pixel[3]];
-            [scaled(c, k), scaled(m, k), scaled(y, k)]
-        })
-        .collect()
+    let count = pixels.len() / 4;
+    for i in 0..count {
+        let [c, m, y, k] = [0, 1, 2, 3].map(|channel| pixels[4 * i + channel]);
+        pixels[3 * i..3 * i + 3].copy_from_slice(&[scaled(c, k), scaled(m, k), scaled(y, k)]);
+    }
+    pixels.truncate(3 * count);
+    pixels.shrink_to_fit();
 }
 
 /// libjpeg's standard error manager with its two exits replaced: errors and data warnings
